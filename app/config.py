@@ -1,0 +1,62 @@
+"""Configuration, read once from the environment (and a `.env` file if present)."""
+
+import os
+import secrets
+from pathlib import Path
+
+from dotenv import load_dotenv
+
+ROOT = Path(__file__).resolve().parent.parent
+load_dotenv(ROOT / ".env")
+
+
+def env_bool(name: str, default: bool) -> bool:
+    """Parse a boolean variable explicitly, so that "false" and "0" are false."""
+    value = os.environ.get(name)
+    if value is None or value.strip() == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def database_url() -> str:
+    """DATABASE_URL normalised for SQLAlchemy; a SQLite file under instance/ by default."""
+    url = os.environ.get("DATABASE_URL", "").strip()
+    if not url:
+        (ROOT / "instance").mkdir(exist_ok=True)
+        return f"sqlite:///{ROOT / 'instance' / 'samtale.db'}"
+    # Hosting platforms hand out postgres:// URLs, which SQLAlchemy no longer accepts.
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+class Config:
+    SQLALCHEMY_DATABASE_URI = database_url()
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+    # A random key per start is fine in development; production must set one.
+    SECRET_KEY = os.environ.get("SECRET_KEY") or secrets.token_hex(32)
+    PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://localhost:5000").rstrip("/")
+
+    TWILIO_ACCOUNT_SID = os.environ.get("TWILIO_ACCOUNT_SID", "")
+    TWILIO_AUTH_TOKEN = os.environ.get("TWILIO_AUTH_TOKEN", "")
+    TWILIO_FROM_NUMBER = os.environ.get("TWILIO_FROM_NUMBER", "")
+    TWILIO_MESSAGING_SERVICE_SID = os.environ.get("TWILIO_MESSAGING_SERVICE_SID", "")
+    TWILIO_API_URL = os.environ.get("TWILIO_API_URL", "https://api.twilio.com").rstrip("/")
+    SMS_PER_SECOND = int(os.environ.get("SMS_PER_SECOND", "10"))
+
+    TIMEZONE = os.environ.get("TIMEZONE", "Europe/Oslo")
+    DEFAULT_LANGUAGE = os.environ.get("DEFAULT_LANGUAGE", "nb")
+    # Order matters: it is the order of the numbered language menu.
+    LANGUAGES = [c.strip() for c in os.environ.get("LANGUAGES", "nb,en").split(",") if c.strip()]
+    # Local hour on the day before an activity when its reminder goes out.
+    REMINDER_HOUR = int(os.environ.get("REMINDER_HOUR", "17"))
+    # Country assumed for numbers written without a country code.
+    DEFAULT_REGION = os.environ.get("DEFAULT_REGION", "NO")
+
+    # The simulator lets anyone pose as any number, so it is on only where nothing real
+    # is sent, unless an operator turns it on deliberately for training.
+    SIMULATOR_ENABLED = env_bool("SIMULATOR_ENABLED", not (TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN))
+
+    MIGRATIONS_DIR = ROOT / "migrations"

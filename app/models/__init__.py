@@ -1,0 +1,17 @@
+"""All tables. Import models from here."""
+
+from app.models.activities import Activity, Occurrence, Organisation, SignUp
+from app.models.callbacks import CallbackRequest
+from app.models.messaging import Conversation, Message
+from app.models.people import Person
+
+__all__ = [
+    "Activity",
+    "CallbackRequest",
+    "Conversation",
+    "Message",
+    "Occurrence",
+    "Organisation",
+    "Person",
+    "SignUp",
+]

@@ -1,0 +1,55 @@
+"""Conversations and every message in and out (the outbox is the `messages` table)."""
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.extensions import db
+from app.models.base import UTCDateTime, utcnow
+
+
+class Conversation(db.Model):
+    """Where a person is in a flow. `key` is "sms:<person id>" or "voice:<CallSid>"."""
+
+    __tablename__ = "conversations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    person_id: Mapped[int] = mapped_column(sa.ForeignKey("people.id", ondelete="CASCADE"))
+    flow: Mapped[str] = mapped_column(sa.String(40))
+    state: Mapped[str] = mapped_column(sa.String(40))
+    data: Mapped[dict] = mapped_column(sa.JSON, default=dict)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+
+class Message(db.Model):
+    """One SMS. Outbound rows are written before any job runs, so nothing is lost."""
+
+    __tablename__ = "messages"
+    __table_args__ = (sa.Index("ix_messages_status_created", "status", "created_at"),)
+
+    IN, OUT = "in", "out"
+    # Outbound life: queued -> sending -> sent -> delivered | undelivered | failed.
+    # "replied" is an answer given inside the webhook's TwiML; "simulated" one kept
+    # in simulator mode; "blocked" one never sent because the person opted out.
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("people.id", ondelete="SET NULL"), index=True
+    )
+    direction: Mapped[str] = mapped_column(sa.String(3))
+    kind: Mapped[str] = mapped_column(sa.String(20), default="reply")
+    # Kept for a limited time only (retention), hence nullable.
+    body: Mapped[str | None] = mapped_column(sa.Text)
+    twilio_sid: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
+    status: Mapped[str] = mapped_column(sa.String(16))
+    error_code: Mapped[int | None]
+    # Makes an outbound message idempotent: "reminder:<signup id>" is queued at most once.
+    dedup_key: Mapped[str | None] = mapped_column(sa.String(80), unique=True)
+    reply_to_id: Mapped[int | None] = mapped_column(sa.ForeignKey("messages.id"))
+    attempts: Mapped[int] = mapped_column(default=0)
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)

@@ -1,0 +1,27 @@
+"""People: residents (and later volunteers), known only by their phone number."""
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.extensions import db
+from app.models.base import UTCDateTime, utcnow
+
+
+class Person(db.Model):
+    __tablename__ = "people"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # E.164, the only identity a resident has: no login, no password.
+    phone: Mapped[str] = mapped_column(sa.String(20), unique=True)
+    name: Mapped[str | None] = mapped_column(sa.String(120))
+    # None until the person has chosen; replies then use DEFAULT_LANGUAGE.
+    language: Mapped[str | None] = mapped_column(sa.String(8))
+    opted_out: Mapped[bool] = mapped_column(default=False)
+    opted_out_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_contact_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    def __repr__(self) -> str:  # never the full number: reprs end up in logs
+        return f"<Person {self.id}>"

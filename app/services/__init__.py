@@ -1,0 +1,1 @@
+"""The domain: people, activities, sign-ups, callbacks, opt-out, the outbox."""

@@ -1,0 +1,196 @@
+"""Fixtures: the app on SQLite and on PostgreSQL, real Redis, a fake Twilio REST server.
+
+Every test that uses `app` runs once per database backend. Nothing depends on what an
+earlier run left: PostgreSQL gets a schema of its own per run, SQLite a new file, Redis
+a database index that is flushed around each test.
+"""
+
+import os
+import uuid
+from contextlib import contextmanager
+
+import pytest
+import sqlalchemy as sa
+from flask_migrate import upgrade
+from redis import Redis
+from rq import SimpleWorker
+from twilio.request_validator import RequestValidator
+from twilio.twiml.messaging_response import MessagingResponse  # noqa: F401 - import check
+
+from app import create_app
+from app.extensions import db
+from app.jobs.queue import QUEUES, get_queue
+from tests.fake_twilio import FakeTwilio, new_sid
+
+POSTGRES_URL = os.environ.get(
+    "TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/13")
+BACKENDS = os.environ.get("TEST_BACKENDS", "sqlite,postgresql").split(",")
+
+ACCOUNT_SID = "AC" + "0" * 32
+AUTH_TOKEN = "test-auth-token-0123456789abcdef"
+SERVICE_NUMBER = "+4759440000"
+PUBLIC_BASE_URL = "https://samtale.example.org"
+RESIDENT = "+4791234567"
+
+
+@pytest.fixture(scope="session")
+def fake_twilio():
+    server = FakeTwilio().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def database_url(request, tmp_path_factory):
+    """A migrated, empty database for this run: the migrations themselves build it."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'samtale.db'}"
+        schema = None
+    else:
+        schema = f"test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+        admin = sa.create_engine(POSTGRES_URL)
+        with admin.begin() as conn:
+            conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+        url = f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "TESTING": True})
+    with app.app_context():
+        upgrade()
+        db.engine.dispose()
+    yield url
+    if schema:
+        with admin.begin() as conn:
+            conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture
+def redis_conn():
+    conn = Redis.from_url(REDIS_URL)
+    conn.flushdb()
+    yield conn
+    conn.flushdb()
+    conn.close()
+
+
+@pytest.fixture
+def app(database_url, redis_conn, fake_twilio):
+    fake_twilio.reset()
+    app = create_app(
+        {
+            "TESTING": True,
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "REDIS_URL": REDIS_URL,
+            "TWILIO_ACCOUNT_SID": ACCOUNT_SID,
+            "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
+            "TWILIO_FROM_NUMBER": SERVICE_NUMBER,
+            "TWILIO_API_URL": fake_twilio.url,
+            "PUBLIC_BASE_URL": PUBLIC_BASE_URL,
+            "SECRET_KEY": "test",
+            "SMS_PER_SECOND": 1000,
+            "SIMULATOR_ENABLED": True,
+        }
+    )
+    yield app
+    with app.app_context():
+        _empty_tables()
+        db.engine.dispose()
+
+
+def _empty_tables() -> None:
+    db.session.remove()
+    tables = [t.name for t in db.metadata.sorted_tables]
+    if db.engine.dialect.name == "postgresql":
+        db.session.execute(sa.text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+    else:
+        for name in reversed(tables):
+            db.session.execute(sa.text(f"DELETE FROM {name}"))
+    db.session.commit()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def ctx(app):
+    """An app context for reading and arranging data directly in a test."""
+    with app.app_context():
+        yield
+        db.session.remove()
+
+
+def sign(url: str, params: dict) -> str:
+    return RequestValidator(AUTH_TOKEN).compute_signature(url, params)
+
+
+@pytest.fixture
+def post_signed(client):
+    """POST a form to a Twilio webhook path, signed the way Twilio signs it."""
+
+    def post(path: str, params: dict, signature: str | None = None):
+        url = PUBLIC_BASE_URL + path
+        sig = sign(url, params) if signature is None else signature
+        return client.post(path, data=params, headers={"X-Twilio-Signature": sig})
+
+    return post
+
+
+@pytest.fixture
+def sms(post_signed):
+    """Text the service like a phone does; returns the reply texts (TwiML <Message>s)."""
+
+    def send(body: str, phone: str = RESIDENT, sid: str | None = None, **extra) -> list[str]:
+        params = {
+            "MessageSid": sid or new_sid(),
+            "AccountSid": ACCOUNT_SID,
+            "From": phone,
+            "To": SERVICE_NUMBER,
+            "Body": body,
+            "NumMedia": "0",
+            "NumSegments": "1",
+            "SmsStatus": "received",
+            "ApiVersion": "2010-04-01",
+            **extra,
+        }
+        response = post_signed("/twilio/sms", params)
+        assert response.status_code == 200, response.data
+        assert response.mimetype in ("text/xml", "application/xml")
+        return twiml_messages(response.data)
+
+    return send
+
+
+def twiml_messages(xml: bytes) -> list[str]:
+    from xml.etree import ElementTree
+
+    root = ElementTree.fromstring(xml)
+    assert root.tag == "Response"
+    return [(m.text or "") for m in root.iter("Message")]
+
+
+@pytest.fixture
+def run_jobs(app, redis_conn):
+    """Work every queued job to the end with a real RQ worker in this process."""
+
+    def work() -> None:
+        with app.app_context():
+            queues = [get_queue(name) for name in QUEUES]
+            SimpleWorker(queues, connection=queues[0].connection).work(burst=True)
+            db.session.remove()
+
+    return work
+
+
+@contextmanager
+def app_context(app):
+    with app.app_context():
+        yield
+        db.session.remove()
