@@ -5,7 +5,7 @@ import logging
 from flask import Flask
 
 from app.config import Config
-from app.extensions import db, migrate
+from app.extensions import db, migrate, use_real_sqlite_transactions
 
 
 def create_app(overrides: dict | None = None) -> Flask:
@@ -21,6 +21,9 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.config.setdefault("SIMULATOR_ENABLED", app.config["SIMULATOR_MODE"])
 
     db.init_app(app)
+    with app.app_context():
+        if db.engine.dialect.name == "sqlite":
+            use_real_sqlite_transactions(db.engine)
     migrate.init_app(app, db, directory=str(Config.MIGRATIONS_DIR), render_as_batch=True)
 
     from app import models  # noqa: F401 - registers the tables with the metadata

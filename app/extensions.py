@@ -21,3 +21,22 @@ class Base(DeclarativeBase):
 
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
+
+
+def use_real_sqlite_transactions(engine) -> None:
+    """Make SQLite honour SAVEPOINT and ROLLBACK (pysqlite otherwise commits early).
+
+    SQLAlchemy's documented recipe: the driver stops managing transactions and we
+    BEGIN ourselves. WAL lets the web process read while a worker writes.
+    """
+    from sqlalchemy import event
+
+    @event.listens_for(engine, "connect")
+    def _no_driver_transactions(dbapi_connection, _record):
+        dbapi_connection.isolation_level = None
+        dbapi_connection.execute("PRAGMA journal_mode=WAL")
+        dbapi_connection.execute("PRAGMA busy_timeout=5000")
+
+    @event.listens_for(engine, "begin")
+    def _begin(connection):
+        connection.exec_driver_sql("BEGIN")

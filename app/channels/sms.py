@@ -1,1 +1,57 @@
-"""Inbound SMS webhook."""
+"""`POST /twilio/sms`: a text message arrives; the answer goes back as TwiML."""
+
+import logging
+
+from flask import Response, request
+from twilio.twiml.messaging_response import MessagingResponse
+
+from app.channels import bp
+from app.channels.security import twilio_signed
+from app.extensions import db
+from app.models import Message
+from app.services.inbound import apology, handle_sms
+from app.services.people import find_or_create, normalise_phone
+
+log = logging.getLogger(__name__)
+
+
+def twiml(texts: list[str]) -> Response:
+    reply = MessagingResponse()
+    for text in texts:
+        reply.message(text)
+    return Response(str(reply), mimetype="text/xml")
+
+
+@bp.post("/sms")
+@twilio_signed
+def inbound_sms():
+    form = request.form
+    sid = form.get("MessageSid") or form.get("SmsSid") or ""
+    phone = normalise_phone(form.get("From", ""))
+    if not phone or not sid:
+        # A sender we cannot answer (an alphanumeric name, a malformed request).
+        log.warning("sms %s ignored: no usable sender or sid", sid or "-")
+        return twiml([])
+    body = form.get("Body", "")
+    try:
+        return twiml(handle_sms(phone, body, sid))
+    except Exception:
+        # Never a 500 and never silence: apologise, and keep the message for staff.
+        log.exception("sms %s failed", sid)
+        db.session.rollback()
+        _keep_unanswered(phone, body, sid)
+        return twiml([apology(phone)])
+
+
+def _keep_unanswered(phone: str, body: str, sid: str) -> None:
+    """Store what could not be answered, so staff see it and a redelivery tries again."""
+    try:
+        person = find_or_create(phone)
+        db.session.add(
+            Message(person_id=person.id, direction=Message.IN, kind="inbound", body=body,
+                    twilio_sid=sid, status="failed")
+        )  # fmt: skip
+        db.session.commit()
+    except Exception:  # the database itself may be what failed
+        db.session.rollback()
+        log.error("sms %s could not be stored", sid)

@@ -83,3 +83,4 @@ class SignUp(db.Model):
     queued_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     occurrence: Mapped[Occurrence] = relationship()
+    person: Mapped["Person"] = relationship()  # noqa: F821 - resolved by the registry

@@ -1,4 +1,28 @@
-"""One inbound text message, from any door (Twilio webhook or the simulator)."""
+"""One inbound text message, from any door (the Twilio webhook or the simulator).
+
+Order matters: a message seen before is answered from the record; opt-out words
+are looked at before any conversation state; an opted-out person is sent nothing.
+"""
+
+import logging
+
+import sqlalchemy as sa
+from flask import current_app
+from sqlalchemy.exc import IntegrityError
+
+from app.conversation import engine
+from app.conversation.actions import PersonActions
+from app.conversation.flow import get_flow
+from app.conversation.render import render
+from app.conversation.vocabulary import vocabulary
+from app.extensions import db
+from app.models import Conversation, Message, Person
+from app.services import callbacks, optout, people
+from app.timeutil import utcnow
+
+log = logging.getLogger(__name__)
+FLOW = "sms"
+TWIML_BODY_LIMIT = 1600
 
 
 def handle_sms(phone: str, body: str, message_sid: str) -> list[str]:
@@ -6,4 +30,106 @@ def handle_sms(phone: str, body: str, message_sid: str) -> list[str]:
 
     A `message_sid` seen before never acts twice: the earlier replies are returned.
     """
-    raise NotImplementedError  # being written in this change
+    earlier = _inbound(message_sid)
+    if earlier and earlier.status == "failed":
+        db.session.delete(earlier)  # it was never answered: this delivery tries again
+        db.session.flush()
+    elif earlier:
+        return _replies_to(earlier)
+    person = people.find_or_create(phone)
+    received = Message(
+        person_id=person.id, direction=Message.IN, kind="inbound", body=body,
+        twilio_sid=message_sid, status="received",
+    )  # fmt: skip
+    try:
+        with db.session.begin_nested():
+            db.session.add(received)
+    except IntegrityError:  # the same delivery, twice at once: the other one answers
+        db.session.rollback()
+        return _replies_to(_inbound(message_sid))
+    people.touch(person)
+    texts = _answer(person, body)
+    for text in texts:
+        db.session.add(
+            Message(person_id=person.id, direction=Message.OUT, kind="reply", body=text,
+                    status="replied", reply_to_id=received.id)
+        )  # fmt: skip
+    db.session.commit()
+    log.info("sms %s answered with %d message(s)", message_sid, len(texts))
+    return texts
+
+
+def _answer(person: Person, body: str) -> list[str]:
+    flow = get_flow(FLOW)
+    languages = current_app.config["LANGUAGES"]
+    word = optout.classify(body, flow.opt_out["stop"], flow.opt_out["start"], languages)
+    if word == "stop":
+        # Confirmed once; a second STOP while opted out gets no answer at all.
+        return _say(flow, person, flow.opt_out["stopped"]) if optout.opt_out(person) else []
+    if word == "start" and optout.opt_in(person):
+        return _say(flow, person, flow.opt_out["started"])
+    vocab = vocabulary(flow, tuple(languages))
+    if person.opted_out:
+        # Nothing is sent to an opted-out number, but asking for a person still counts.
+        if vocab.parse(body).command == "call":
+            callbacks.request_callback(person, people.language_of(person), "asked")
+        return []
+    forced = {"start": "menu", "help": "help"}.get(word)
+    conversation = _conversation(person, flow.start)
+    turn = engine.step(
+        flow, vocab, conversation.state, conversation.data or {}, body,
+        PersonActions(person, utcnow()), command=forced,
+    )  # fmt: skip
+    conversation.state, conversation.data = turn.state, turn.data
+    return [_sms_text(render(flow, turn.prompts, people.language_of(person)))]
+
+
+def _say(flow, person: Person, msgids: list[str]) -> list[str]:
+    return [_sms_text(render(flow, [engine.Prompt(m) for m in msgids], people.language_of(person)))]
+
+
+def _sms_text(parts: list[str]) -> str:
+    """One SMS from a turn's prompts; Twilio takes at most 1,600 characters."""
+    return "\n".join(p for p in parts if p)[:TWIML_BODY_LIMIT]
+
+
+def _conversation(person: Person, start: str) -> Conversation:
+    key = f"sms:{person.id}"
+    conversation = db.session.scalar(sa.select(Conversation).where(Conversation.key == key))
+    if conversation is None:
+        conversation = Conversation(key=key, person_id=person.id, flow=FLOW, state=start, data={})
+        db.session.add(conversation)
+    return conversation
+
+
+def _inbound(message_sid: str) -> Message | None:
+    return db.session.scalar(
+        sa.select(Message).where(Message.twilio_sid == message_sid, Message.direction == Message.IN)
+    )
+
+
+def _replies_to(received: Message | None) -> list[str]:
+    if received is None:
+        return []
+    return list(
+        db.session.scalars(
+            sa.select(Message.body).where(Message.reply_to_id == received.id).order_by(Message.id)
+        )
+    )
+
+
+def apology(phone: str | None) -> str:
+    """What to say when something broke on our side, in the person's language if we know it."""
+    from app.conversation.render import keyword_values
+    from app.i18n import N_, gettext
+
+    language = current_app.config["DEFAULT_LANGUAGE"]
+    try:
+        person = phone and db.session.scalar(sa.select(Person).where(Person.phone == phone))
+        if person:
+            language = people.language_of(person)
+    except sa.exc.SQLAlchemyError:
+        db.session.rollback()
+    text = gettext(language, N_("Sorry, something went wrong on our side. Please try again in a "
+                                "little while, or reply {CALL} and a person will call you."))
+    return text.format(**keyword_values(get_flow(FLOW), language))

@@ -1,0 +1,1 @@
+"""Flows as data and the one engine that runs them for every channel."""

@@ -1,0 +1,218 @@
+"""The actions flows name, bound to one person: where the engine meets the services."""
+
+from collections.abc import Callable
+from datetime import datetime
+
+from flask import current_app
+
+from app import i18n
+from app.conversation import notices
+from app.conversation.engine import Outcome
+from app.i18n import N_
+from app.models import Occurrence, Person
+from app.services import activities, callbacks, signups
+from app.services.people import language_of
+from app.sms_length import segments
+from app.timeutil import local_zone
+
+PAGE = 3
+# Room for the activity details in an INFO reply: two GSM-7 segments less the line after it.
+DETAILS_BUDGET = 153 * 2 - 70
+# Listing lines are cut so that three of them and the footer fit two segments.
+TITLE_LIMIT, PLACE_LIMIT = 24, 20
+_ELLIPSIS = "..."  # "…" is not GSM-7 and would turn the whole message into UCS-2
+
+ActionFn = Callable[["PersonActions", int | None, dict], Outcome]
+ACTIONS: dict[str, tuple[ActionFn, frozenset[str]]] = {}
+
+
+def action(name: str, *outcomes: str):
+    """Register an action under the name flows use, with every outcome it can have."""
+
+    def register(fn: ActionFn) -> ActionFn:
+        ACTIONS[name] = (fn, frozenset(outcomes))
+        return fn
+
+    return register
+
+
+class PersonActions:
+    """What the engine may do, for one person at one moment on one channel."""
+
+    def __init__(self, person: Person, now: datetime, channel: str = "sms"):
+        self.person = person
+        self.now = now
+        self.channel = channel
+
+    @property
+    def language(self) -> str:
+        return language_of(self.person)
+
+    def run(self, name: str, argument: int | None, data: dict) -> Outcome:
+        fn, _ = ACTIONS[name]
+        return fn(self, argument, data)
+
+    def adopt_language(self, language: str) -> None:
+        if self.person.language is None and language in current_app.config["LANGUAGES"]:
+            self.person.language = language
+
+    def when(self, occurrence: Occurrence) -> dict:
+        zone = local_zone()
+        return {
+            "day": i18n.format_day(occurrence.starts_at, self.language, zone),
+            "time": i18n.format_clock(occurrence.starts_at, self.language, zone),
+        }
+
+    def describe(self, occurrence: Occurrence) -> dict:
+        return {
+            "code": occurrence.code,
+            "title": occurrence.activity.title,
+            "place": occurrence.activity.place,
+            **self.when(occurrence),
+        }
+
+    def line(self, occurrence: Occurrence, with_place: bool = True) -> str:
+        """One activity on one short line, for lists."""
+        if with_place:
+            template = N_("{code} {title}, {day} {time}, {place}")
+        else:
+            template = N_("{code} {title}, {day} {time}")
+        values = self.describe(occurrence)
+        values["title"] = _shorten(values["title"], TITLE_LIMIT)
+        values["place"] = _shorten(values["place"], PLACE_LIMIT)
+        return i18n.gettext(self.language, template).format(**values)
+
+
+def _shorten(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - len(_ELLIPSIS)].rstrip() + _ELLIPSIS
+
+
+def _page(actions: PersonActions, offset: int, data: dict) -> Outcome:
+    found = activities.upcoming(actions.now, offset, PAGE + 1)
+    if not found:
+        return Outcome("none" if offset == 0 else "end")
+    data["offset"] = offset + PAGE
+    items = "\n".join(actions.line(o) for o in found[:PAGE])
+    return Outcome("listed" if len(found) > PAGE else "last", {"items": items})
+
+
+@action("list_activities", "listed", "last", "none")
+def list_activities(actions: PersonActions, argument, data) -> Outcome:
+    return _page(actions, 0, data)
+
+
+@action("more_activities", "listed", "last", "none", "end")
+def more_activities(actions: PersonActions, argument, data) -> Outcome:
+    return _page(actions, data.get("offset", 0), data)
+
+
+def _occurrence(code: int | None) -> tuple[Occurrence | None, Outcome | None]:
+    if code is None:
+        return None, Outcome("no_code")
+    occurrence = activities.by_code(code)
+    if occurrence is None or occurrence.cancelled or occurrence.activity.cancelled:
+        return None, Outcome("not_found", {"code": code})
+    return occurrence, None
+
+
+@action("activity_info", "found", "full", "no_code", "not_found")
+def activity_info(actions: PersonActions, code, data) -> Outcome:
+    occurrence, problem = _occurrence(code)
+    if problem:
+        return problem
+    full = occurrence.capacity is not None and occurrence.booked >= occurrence.capacity
+    return Outcome(
+        "full" if full else "found",
+        {"code": occurrence.code, "details": _details(actions, occurrence)},
+    )
+
+
+def _details(actions: PersonActions, occurrence: Occurrence) -> str:
+    """Everything worth knowing, cut to fit: the optional parts go first when space is short."""
+    activity = occurrence.activity
+    t = lambda msgid: i18n.gettext(actions.language, msgid)  # noqa: E731
+    values = actions.describe(occurrence)
+    lines = [t(N_("{title}, {day} at {time}")).format(**values)]
+    place = activity.place + (f", {activity.address}" if activity.address else "")
+    lines.append(t(N_("Place: {place}")).format(place=place))
+    lines.append(t(N_("Organiser: {name}")).format(name=activity.organisation.name))
+    if activity.cost:
+        lines.append(t(N_("Price: {cost}")).format(cost=activity.cost))
+    if activity.contact:
+        lines.append(t(N_("Contact: {contact}")).format(contact=activity.contact))
+    for extra in filter(None, [activity.directions, activity.description]):
+        room = DETAILS_BUDGET - len("\n".join(lines)) - 1
+        if room > 20:
+            lines.append(_shorten(extra, room))
+    details = "\n".join(lines)
+    # Budgets are in GSM-7 characters; a title in another script costs more, so cut again.
+    while segments(details) > 2 and len(lines) > 1:
+        lines.pop()
+        details = "\n".join(lines)
+    return details
+
+
+@action("sign_up", "joined", "waiting", "already", "already_waiting", "no_code", "not_found",
+        "started")  # fmt: skip
+def sign_up(actions: PersonActions, code, data) -> Outcome:
+    occurrence, problem = _occurrence(code)
+    if problem:
+        return problem
+    result = signups.join(actions.person, occurrence, actions.now)
+    values = actions.describe(occurrence)
+    if result.position:
+        values["position"] = result.position
+    return Outcome(result.outcome, values)
+
+
+@action("my_signups", "listed", "none")
+def my_signups(actions: PersonActions, argument, data) -> Outcome:
+    mine = signups.upcoming_for(actions.person, actions.now)
+    if not mine:
+        return Outcome("none")
+    lines = []
+    waiting = i18n.gettext(actions.language, N_("(waiting list, number {position})"))
+    for signup in mine[:PAGE]:
+        line = actions.line(signup.occurrence, with_place=False)
+        if signup.status == signup.WAITING:
+            line += " " + waiting.format(position=signups.waiting_position(signup))
+        lines.append(line)
+    if len(mine) > PAGE:
+        more = i18n.gettext(actions.language, N_("(and {count} more)"))
+        lines.append(more.format(count=len(mine) - PAGE))
+    return Outcome("listed", {"items": "\n".join(lines)})
+
+
+@action("cancel_signup", "cancelled", "left_waiting", "not_signed_up", "no_code", "not_found")
+def cancel_signup(actions: PersonActions, code, data) -> Outcome:
+    occurrence, problem = _occurrence(code)
+    if problem:
+        return problem
+    result = signups.cancel(actions.person, occurrence)
+    if result.promoted:
+        notices.send_signup_notice("promoted", result.promoted, dedup_key=None)
+    values = actions.describe(occurrence)
+    return Outcome(result.outcome, values)
+
+
+@action("request_callback", "created", "already")
+def request_callback(actions: PersonActions, argument, data) -> Outcome:
+    _, created = callbacks.request_callback(actions.person, actions.language, "asked",
+                                            actions.channel)
+    return Outcome("created" if created else "already")
+
+
+@action("report_stuck", "created", "already")
+def report_stuck(actions: PersonActions, argument, data) -> Outcome:
+    _, created = callbacks.request_callback(actions.person, actions.language, "stuck",
+                                            actions.channel)
+    return Outcome("created" if created else "already")
+
+
+@action("set_language", "chosen", "not_offered")
+def set_language(actions: PersonActions, number, data) -> Outcome:
+    enabled = current_app.config["LANGUAGES"]
+    if number is None or not 1 <= number <= len(enabled):
+        return Outcome("not_offered")
+    actions.person.language = enabled[number - 1]
+    return Outcome("chosen", {"language": i18n.language_name(enabled[number - 1])})

@@ -1,0 +1,36 @@
+"""Texts the service sends on its own (reminders, a place that opened), in each person's language."""
+
+from app import i18n
+from app.conversation.engine import Prompt
+from app.conversation.flow import get_flow
+from app.conversation.render import render
+from app.models import Person, SignUp
+from app.services import outbox
+from app.services.people import language_of
+from app.timeutil import local_zone
+
+
+def occurrence_values(signup: SignUp, language: str) -> dict:
+    occurrence = signup.occurrence
+    zone = local_zone()
+    return {
+        "title": occurrence.activity.title,
+        "day": i18n.format_day(occurrence.starts_at, language, zone),
+        "time": i18n.format_clock(occurrence.starts_at, language, zone),
+        "place": occurrence.activity.place,
+        "code": occurrence.code or "",
+    }
+
+
+def notice_text(name: str, person: Person, values: dict) -> str:
+    flow = get_flow("sms")
+    language = language_of(person)
+    return render(flow, [Prompt(flow.notices[name], values)], language)[0]
+
+
+def send_signup_notice(name: str, signup: SignUp, dedup_key: str) -> None:
+    """Queue notice `name` ("promoted", "reminder") about a sign-up, at most once per key."""
+    person = signup.person
+    values = occurrence_values(signup, language_of(person))
+    outbox.queue_sms(person, notice_text(name, person, values), kind=name, dedup_key=dedup_key)
+
