@@ -45,6 +45,15 @@ class Config:
     TWILIO_MESSAGING_SERVICE_SID = os.environ.get("TWILIO_MESSAGING_SERVICE_SID", "")
     TWILIO_API_URL = os.environ.get("TWILIO_API_URL", "https://api.twilio.com").rstrip("/")
     SMS_PER_SECOND = int(os.environ.get("SMS_PER_SECOND", "10"))
+    # Seconds between retries of a send that failed for a passing reason (429, 5xx).
+    SEND_RETRY_INTERVALS = (5, 15, 60, 180, 600)
+    # Tries of one message in all (retries and sweeps) before it is marked failed.
+    SEND_MAX_ATTEMPTS = int(os.environ.get("SEND_MAX_ATTEMPTS", "10"))
+    # Seconds a queued row may wait for its job before the sweep enqueues it again: a job
+    # claims its row within seconds, so a minute means the job was lost.
+    OUTBOX_STALE_AFTER = int(os.environ.get("OUTBOX_STALE_AFTER", "60"))
+    # Twilio sends small forms; nothing legitimate is bigger than this.
+    MAX_CONTENT_LENGTH = 1024 * 1024
 
     TIMEZONE = os.environ.get("TIMEZONE", "Europe/Oslo")
     DEFAULT_LANGUAGE = os.environ.get("DEFAULT_LANGUAGE", "nb")
@@ -57,6 +66,8 @@ class Config:
 
     # The simulator lets anyone pose as any number, so it is on only where nothing real
     # is sent, unless an operator turns it on deliberately for training.
-    SIMULATOR_ENABLED = env_bool("SIMULATOR_ENABLED", not (TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN))
+    SIMULATOR_ENABLED = env_bool(
+        "SIMULATOR_ENABLED", not (TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN)
+    )
 
     MIGRATIONS_DIR = ROOT / "migrations"

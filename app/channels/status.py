@@ -1,1 +1,81 @@
-"""Message status callbacks."""
+"""Message status callbacks: `POST /twilio/status`.
+
+Twilio sends several callbacks per message, possibly twice and out of order. A status
+only ever moves forward (one conditional UPDATE, so concurrent callbacks cannot undo
+each other), repeats change nothing, and anything unknown gets an empty answer: a
+callback never causes a 500, which Twilio would only log against the account.
+"""
+
+import logging
+
+import sqlalchemy as sa
+from flask import request
+
+from app.channels import bp
+from app.channels.security import twilio_signed
+from app.extensions import db
+from app.models import Message
+from app.services.outbox import mark_opted_out
+
+log = logging.getLogger(__name__)
+
+# How far along a message is. Ours first ("queued", "sending", "sent" are also what
+# the send job writes), then Twilio's; final outcomes share a rank so the first wins.
+RANK = {
+    "accepted": 0,
+    "scheduled": 0,
+    "queued": 1,
+    "sending": 2,
+    "sent": 3,
+    "delivered": 4,
+    "undelivered": 4,
+    "failed": 4,
+    "partially_delivered": 4,
+    "canceled": 4,
+    "read": 5,
+}
+UNSUBSCRIBED = 21610
+
+
+@bp.post("/status")
+@twilio_signed
+def message_status():
+    """Record a message's new status from Twilio; always an empty 204."""
+    sid = request.form.get("MessageSid", "")
+    status = request.form.get("MessageStatus", "").lower()
+    code = _int_or_none(request.form.get("ErrorCode"))
+    if not sid or status not in RANK:
+        return "", 204  # a call's status, or one we do not track
+    earlier = [name for name, rank in RANK.items() if rank < RANK[status]]
+    values = {"status": status}
+    if code is not None:
+        values["error_code"] = code
+    db.session.execute(
+        sa.update(Message)
+        .where(
+            Message.twilio_sid == sid,
+            Message.direction == Message.OUT,
+            Message.status.in_(earlier),
+        )
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    if code == UNSUBSCRIBED:
+        # Acted on even when the status itself came late: the opt-out is still true.
+        person_id = db.session.scalar(
+            sa.select(Message.person_id).where(
+                Message.twilio_sid == sid, Message.direction == Message.OUT
+            )
+        )
+        mark_opted_out(person_id)
+    db.session.commit()
+    if code is not None:
+        log.info("status: message %s is %s, twilio code %s", sid, status, code)
+    return "", 204
+
+
+def _int_or_none(value: str | None) -> int | None:
+    try:
+        return int(value) if value else None
+    except ValueError:
+        return None

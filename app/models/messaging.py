@@ -32,7 +32,9 @@ class Message(db.Model):
     IN, OUT = "in", "out"
     # Outbound life: queued -> sending -> sent -> delivered | undelivered | failed.
     # "replied" is an answer given inside the webhook's TwiML; "simulated" one kept
-    # in simulator mode; "blocked" one never sent because the person opted out.
+    # in simulator mode; "blocked" one never sent because the person opted out;
+    # "unknown" one whose send may or may not have reached Twilio (never resent).
+    # `lease_until` on a queued row means "the sweep not before" (a retry is due).
 
     id: Mapped[int] = mapped_column(primary_key=True)
     person_id: Mapped[int | None] = mapped_column(

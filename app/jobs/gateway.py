@@ -1,0 +1,125 @@
+"""The one Twilio REST gateway: every outbound SMS leaves through `send_sms`.
+
+Errors come back as `SendError`, already sorted into what the caller may do next:
+
+- transient: Twilio surely did not take the message (429, 5xx, 401, or no connection
+  could be made); safe to try again later;
+- permanent: Twilio refused this message for good (21610 unsubscribed, 21211 invalid
+  number, 21614 not a mobile, any other 4xx); record it, never retry;
+- ambiguous: the request may have reached Twilio (read timeout, connection dropped
+  mid-request). Twilio has no idempotency key for messages, so a retry could text the
+  person twice: the caller must not retry.
+
+Twilio's own exception texts can contain the phone number, so `SendError` carries only
+the HTTP status and the Twilio error code, and is raised without the original attached.
+"""
+
+from flask import current_app
+from requests import exceptions as http_errors
+from twilio.base.exceptions import TwilioRestException
+from twilio.http.http_client import TwilioHttpClient
+from twilio.rest import Client
+from urllib3.exceptions import MaxRetryError, NameResolutionError, NewConnectionError
+
+# Seconds for connecting and for each read. Twilio answers a create in well under a
+# second; a long hang is better treated as a failure than left holding a worker.
+HTTP_TIMEOUT = 10
+
+TRANSIENT, PERMANENT, AMBIGUOUS = "transient", "permanent", "ambiguous"
+
+# Error codes that mean "this person's number cannot be texted". Anything else in the
+# 4xx range is also permanent; these are named because callers act on them.
+UNSUBSCRIBED = 21610
+INVALID_NUMBER = 21211
+NOT_MOBILE = 21614
+
+
+class SendError(Exception):
+    """A send that did not succeed: `kind` says whether to retry, `code` is Twilio's."""
+
+    def __init__(self, kind: str, code: int | None = None, status: int | None = None):
+        super().__init__(f"{kind} send error: http {status}, twilio code {code}")
+        self.kind = kind
+        self.code = code
+        self.status = status
+
+    @property
+    def transient(self) -> bool:
+        return self.kind == TRANSIENT
+
+    @property
+    def permanent(self) -> bool:
+        return self.kind == PERMANENT
+
+
+def twilio_client() -> Client:
+    """The app's Twilio client, built once per app and pointed at TWILIO_API_URL."""
+    ext = current_app.extensions
+    if "samtale_twilio" not in ext:
+        config = current_app.config
+        client = Client(
+            config["TWILIO_ACCOUNT_SID"],
+            config["TWILIO_AUTH_TOKEN"],
+            http_client=TwilioHttpClient(timeout=HTTP_TIMEOUT),
+        )
+        # Tests (and a Twilio-compatible proxy, if ever) replace the API host here.
+        client.api.base_url = config["TWILIO_API_URL"]
+        ext["samtale_twilio"] = client
+    return ext["samtale_twilio"]
+
+
+def send_sms(to: str, body: str, status_callback: str) -> str:
+    """Hand one SMS to Twilio; returns its MessageSid. Raises `SendError` on failure.
+
+    The sender is the Messaging Service when one is configured (it owns the opt-out
+    keywords and the number pool), otherwise TWILIO_FROM_NUMBER.
+    """
+    config = current_app.config
+    sender = {}
+    if config.get("TWILIO_MESSAGING_SERVICE_SID"):
+        sender["messaging_service_sid"] = config["TWILIO_MESSAGING_SERVICE_SID"]
+    elif config.get("TWILIO_FROM_NUMBER"):
+        sender["from_"] = config["TWILIO_FROM_NUMBER"]
+    else:
+        # A configuration mistake, not the message's fault: keep it for when it is fixed.
+        raise SendError(TRANSIENT)
+    try:
+        message = twilio_client().messages.create(
+            to=to, body=body, status_callback=status_callback, **sender
+        )
+    except Exception as exc:  # every failure is sorted; none escapes with its raw text
+        raise classify(exc) from None
+    return message.sid
+
+
+def classify(exc: BaseException) -> SendError:
+    """Sort an exception from the Twilio client into transient, permanent or ambiguous."""
+    if isinstance(exc, SendError):
+        return exc
+    if isinstance(exc, TwilioRestException):
+        status, code = exc.status, exc.code
+        # 401: the credentials are wrong; every message fails the same way until an
+        # operator fixes them, so keep the messages rather than fail them all.
+        if status == 429 or status >= 500 or status == 401:
+            return SendError(TRANSIENT, code, status)
+        return SendError(PERMANENT, code, status)
+    if isinstance(exc, http_errors.ConnectTimeout) or _never_connected(exc):
+        return SendError(TRANSIENT)
+    # A read timeout, a dropped connection, or anything unforeseen after the request
+    # may have left: Twilio may have the message.
+    return SendError(AMBIGUOUS)
+
+
+def is_transient(exc: BaseException) -> bool:
+    """True if retrying the send that raised `exc` is both useful and safe."""
+    return classify(exc).transient
+
+
+def _never_connected(exc: BaseException) -> bool:
+    """A requests ConnectionError raised before any byte of the request was sent."""
+    if not isinstance(exc, http_errors.ConnectionError) or not exc.args:
+        return False
+    reason = exc.args[0]
+    if isinstance(reason, MaxRetryError):
+        reason = reason.reason
+    return isinstance(reason, NewConnectionError | NameResolutionError)

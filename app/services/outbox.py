@@ -1,0 +1,143 @@
+"""The outbox: every outbound SMS is a database row first, then a job.
+
+`queue_sms` writes the row inside the caller's transaction and sends nothing itself.
+Only when that transaction commits is a send job put on the "sms" queue, so a rollback
+never texts anyone and a job never looks for a row that is not there yet. If Redis is
+down at that moment the row simply waits: `app.jobs.sweep` re-enqueues it.
+"""
+
+import logging
+
+import sqlalchemy as sa
+from flask import current_app
+from redis.client import Pipeline
+from rq import Retry
+from sqlalchemy import event
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from app.extensions import db
+from app.jobs.queue import SMS_QUEUE, get_queue, redis_connection
+from app.models import Message, Person
+from app.timeutil import utcnow
+
+log = logging.getLogger(__name__)
+
+# By import path: the job module imports this one, not the other way round.
+SEND_JOB = "app.jobs.send.send_message"
+# Seconds before RQ stops a send job; the send lease is longer, so a row is never
+# reclaimed while a job could still be sending it.
+SEND_JOB_TIMEOUT = 120
+# Twilio's limit for one message body.
+MAX_BODY = 1600
+
+QUEUED = "queued"
+_PENDING = "samtale_outbox_pending"
+
+
+def queue_sms(
+    person: Person, body: str, *, kind: str, dedup_key: str | None = None
+) -> Message | None:
+    """Add an outbound SMS to the outbox in the current transaction (the caller commits).
+
+    Returns the new `Message`, or None when nothing may be sent: the person has opted
+    out, or a message with this `dedup_key` exists already (also when another process
+    is adding it at this very moment). The send job is enqueued after the commit.
+    """
+    if person.opted_out:
+        return None
+    if not body or len(body) > MAX_BODY:
+        raise ValueError(f"an SMS body must have 1 to {MAX_BODY} characters")
+    if dedup_key is not None and _dedup_key_taken(dedup_key):
+        return None
+    try:
+        # A savepoint, so that losing a race on dedup_key leaves the caller's
+        # transaction usable.
+        with db.session.begin_nested():
+            message = Message(
+                person_id=person.id,
+                direction=Message.OUT,
+                kind=kind,
+                body=body,
+                status=QUEUED,
+                dedup_key=dedup_key,
+            )
+            db.session.add(message)
+    except IntegrityError:
+        if dedup_key is not None and _dedup_key_taken(dedup_key):
+            return None
+        raise
+    db.session.info.setdefault(_PENDING, []).append(message.id)
+    return message
+
+
+def enqueue_send(message_id: int, pipeline: Pipeline | None = None) -> None:
+    """Put a send job for this outbox row on the "sms" queue. Raises if Redis is down.
+
+    With `pipeline`, the job is written when the caller executes it. Enqueueing the
+    same row twice is harmless: the job claims the row before sending.
+    """
+    intervals = list(current_app.config["SEND_RETRY_INTERVALS"])
+    retry = Retry(max=len(intervals), interval=intervals) if intervals else None
+    get_queue(SMS_QUEUE).enqueue(
+        SEND_JOB,
+        message_id,
+        retry=retry,
+        job_timeout=SEND_JOB_TIMEOUT,
+        description=f"send message {message_id}",
+        pipeline=pipeline,
+    )
+
+
+def enqueue_sends(message_ids: list[int]) -> None:
+    """Enqueue send jobs for many rows in one round trip to Redis (all or none)."""
+    if not message_ids:
+        return
+    with redis_connection().pipeline() as pipeline:
+        for message_id in message_ids:
+            enqueue_send(message_id, pipeline=pipeline)
+        pipeline.execute()
+
+
+def mark_opted_out(person_id: int | None) -> None:
+    """Record that Twilio says this person unsubscribed (error 21610). Caller commits."""
+    if person_id is None:
+        return
+    db.session.execute(
+        sa.update(Person)
+        .where(Person.id == person_id, ~Person.opted_out)
+        .values(opted_out=True, opted_out_at=utcnow())
+    )
+
+
+def _dedup_key_taken(dedup_key: str) -> bool:
+    taken = db.session.scalar(sa.select(Message.id).where(Message.dedup_key == dedup_key))
+    return taken is not None
+
+
+@event.listens_for(Session, "after_commit")
+def _enqueue_after_commit(session: Session) -> None:
+    # Fired for savepoints too; only the outermost commit makes the rows real.
+    if session.in_nested_transaction():
+        return
+    ids = session.info.pop(_PENDING, None)
+    if not ids:
+        return
+    try:
+        enqueue_sends(ids)
+    except Exception as exc:  # the commit has happened; raising here would lie about it
+        log.warning(
+            "outbox: could not enqueue %s messages, ids %s (%s); the sweep will send them",
+            len(ids),
+            ids[:20],
+            type(exc).__name__,
+        )
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_on_end(session: Session, transaction) -> None:
+    # Reached after the commit handler above, or after a rollback or close: either way
+    # anything still pending was never committed. (A rolled-back savepoint may leave an
+    # id behind; its job finds no queued row and does nothing.)
+    if transaction.parent is None:
+        session.info.pop(_PENDING, None)
