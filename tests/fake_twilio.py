@@ -11,10 +11,9 @@ import threading
 import uuid
 from collections import deque
 
+from flask import json
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
-
-from flask import json
 
 PERMANENT_NUMBERS = {
     "+15005550004": (21610, "Attempt to send to unsubscribed recipient"),

@@ -72,8 +72,10 @@ def test_weekly_activities_keep_local_time_across_daylight_saving(ctx):
     from app.services.activities import create_activity, weekly_starts
 
     # Tuesdays 11:00 from the week before summer time ends (last Sunday of October).
-    activity = create_activity(org, title="Seniortrim", place="Hallen",
-                               starts_at=local(2026, 10, 20, 11, 0), repeat_weekly=True)  # fmt: skip
+    activity = create_activity(
+        org, title="Seniortrim", place="Hallen", starts_at=local(2026, 10, 20, 11, 0),
+        repeat_weekly=True,
+    )  # fmt: skip
     starts = weekly_starts(activity, local(2026, 11, 11, 0, 0))
     assert [s.astimezone(OSLO).strftime("%d.%m %H:%M") for s in starts] == [
         "20.10 11:00", "27.10 11:00", "03.11 11:00", "10.11 11:00"

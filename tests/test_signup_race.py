@@ -13,12 +13,6 @@ from tests import factories
 pytestmark = pytest.mark.postgres_only
 
 
-@pytest.fixture
-def postgres(database_url):
-    if not database_url.startswith("postgresql"):
-        pytest.skip("on SQLite writers are serialised; the race is only real on PostgreSQL")
-
-
 def race(app, post_signed, code: int, phones: list[str]) -> list[str]:
     """Everyone texts MELD <code> at once, each through the webhook, each in its own thread."""
     from tests.conftest import ACCOUNT_SID, SERVICE_NUMBER
@@ -47,7 +41,7 @@ def counts(app, code: int) -> tuple[int, int, int]:
         return statuses.count("confirmed"), statuses.count("waiting"), occurrence.booked
 
 
-def test_two_residents_one_place_exactly_one_gets_it(app, postgres, post_signed):
+def test_two_residents_one_place_exactly_one_gets_it(app, post_signed):
     with app.app_context():
         code = factories.occurrence(capacity=1).code
     for _ in range(5):  # repeated so a lucky ordering cannot hide a lost update
@@ -60,7 +54,7 @@ def test_two_residents_one_place_exactly_one_gets_it(app, postgres, post_signed)
         assert counts(app, code) == (1, 1, 1)
 
 
-def test_many_at_once_fill_exactly_the_places_and_queue_the_rest(app, postgres, post_signed):
+def test_many_at_once_fill_exactly_the_places_and_queue_the_rest(app, post_signed):
     with app.app_context():
         code = factories.occurrence(capacity=3).code
     phones = [f"+479100{n:04d}" for n in range(10)]

@@ -9,7 +9,7 @@ from app.channels import bp
 from app.channels.security import twilio_signed
 from app.extensions import db
 from app.models import Message
-from app.services.inbound import apology, handle_sms
+from app.services.inbound import apology, clean_body, handle_sms
 from app.services.people import find_or_create, normalise_phone
 
 log = logging.getLogger(__name__)
@@ -32,7 +32,7 @@ def inbound_sms():
         # A sender we cannot answer (an alphanumeric name, a malformed request).
         log.warning("sms %s ignored: no usable sender or sid", sid or "-")
         return twiml([])
-    body = form.get("Body", "")
+    body = clean_body(form.get("Body", ""))
     try:
         return twiml(handle_sms(phone, body, sid))
     except Exception:

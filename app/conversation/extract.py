@@ -26,7 +26,7 @@ def extract_flows(fileobj, keywords, comment_tags, options):
     words = [(c.name, c.keyword) for c in flow.commands.values() if c.keyword]
     words += [(name, flow.opt_out[name]) for name in ("stop", "start")]
     for name, msgid in words:
-        comment = f"{flow.name}: words for {name}, separated by |; the first is the one shown in messages"
+        comment = f"{flow.name}: words for {name}, separated by |; the first is shown in messages"
         yield line_of(msgid), "pgettext", (KEYWORD_CONTEXT, msgid), [comment]
 
 

@@ -111,7 +111,7 @@ def _check(flow: Flow) -> None:
         raise FlowError(f"{where}: start state {flow.start!r} does not exist")
     for command in flow.commands.values():
         if command.next and command.next not in flow.states:
-            raise FlowError(f"{where}: command {command.name} goes to unknown state {command.next!r}")
+            raise FlowError(f"{where}: command {command.name} goes to no state {command.next!r}")
         if not command.say and not command.next:
             raise FlowError(f"{where}: command {command.name} says nothing and goes nowhere")
     for state in flow.states.values():

@@ -1,4 +1,4 @@
-"""Texts the service sends on its own (reminders, a place that opened), in each person's language."""
+"""Texts the service sends on its own (reminders, a place that opened), in each language."""
 
 from app import i18n
 from app.conversation.engine import Prompt

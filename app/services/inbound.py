@@ -30,6 +30,7 @@ def handle_sms(phone: str, body: str, message_sid: str) -> list[str]:
 
     A `message_sid` seen before never acts twice: the earlier replies are returned.
     """
+    body = clean_body(body)
     earlier = _inbound(message_sid)
     if earlier and earlier.status == "failed":
         db.session.delete(earlier)  # it was never answered: this delivery tries again
@@ -57,6 +58,11 @@ def handle_sms(phone: str, body: str, message_sid: str) -> list[str]:
     db.session.commit()
     log.info("sms %s answered with %d message(s)", message_sid, len(texts))
     return texts
+
+
+def clean_body(body: str) -> str:
+    """The text as it can be stored: PostgreSQL cannot keep a NUL character in text."""
+    return body.replace("\x00", "")
 
 
 def _answer(person: Person, body: str) -> list[str]:
