@@ -33,7 +33,8 @@ def database_url() -> str:
 
 class Config:
     SQLALCHEMY_DATABASE_URI = database_url()
-    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    # hide_parameters: SQL errors would otherwise quote numbers and bodies into logs.
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True, "hide_parameters": True}
     REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
     # A random key per start is fine in development; production must set one.
     SECRET_KEY = os.environ.get("SECRET_KEY") or secrets.token_hex(32)

@@ -95,16 +95,17 @@ def test_a_sender_that_is_not_a_phone_number_gets_an_empty_answer(ctx, post_sign
     assert response.status_code == 200 and b"<Message>" not in response.data
 
 
-def test_an_internal_failure_apologises_and_keeps_the_message(ctx, sms, monkeypatch):
+def test_an_internal_failure_apologises_and_keeps_the_message(ctx, sms, monkeypatch, caplog):
     from app.conversation import actions
 
     def broken(*args):
-        raise RuntimeError("injected fault")
+        raise RuntimeError(f"injected fault for {RESIDENT}")
 
     monkeypatch.setitem(actions.ACTIONS, "list_activities", (broken, frozenset()))
     sms("Hei"), sms("1")
     [reply] = sms("AKTIVITETER", sid="SMbroken")
     assert reply.startswith("Beklager, noe gikk galt hos oss.") and "RING" in reply
+    assert "SMbroken failed: RuntimeError at" in caplog.text and RESIDENT not in caplog.text
     db.session.expire_all()
     kept = db.session.scalar(sa.select(Message).where(Message.twilio_sid == "SMbroken"))
     assert kept.status == "failed" and kept.body == "AKTIVITETER" and kept.person_id

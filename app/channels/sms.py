@@ -1,6 +1,7 @@
 """`POST /twilio/sms`: a text message arrives; the answer goes back as TwiML."""
 
 import logging
+import traceback
 
 from flask import Response, request
 from twilio.twiml.messaging_response import MessagingResponse
@@ -35,12 +36,20 @@ def inbound_sms():
     body = clean_body(form.get("Body", ""))
     try:
         return twiml(handle_sms(phone, body, sid))
-    except Exception:
+    except Exception as error:
         # Never a 500 and never silence: apologise, and keep the message for staff.
-        log.exception("sms %s failed", sid)
+        log.error("sms %s failed: %s", sid, where(error))
         db.session.rollback()
         _keep_unanswered(phone, body, sid)
         return twiml([apology(phone)])
+
+
+def where(error: Exception) -> str:
+    """The error's type and the line it came from, without its text: database errors
+    quote the values they choked on, and those may be a phone number or a body."""
+    frame = traceback.extract_tb(error.__traceback__)[-1:]
+    place = f" at {frame[0].filename}:{frame[0].lineno}" if frame else ""
+    return f"{type(error).__name__}{place}"
 
 
 def _keep_unanswered(phone: str, body: str, sid: str) -> None:
