@@ -86,21 +86,29 @@ def redis_conn():
     conn.close()
 
 
+def service_settings(fake_twilio: FakeTwilio) -> dict[str, str]:
+    """What the tests configure, named as both config keys and environment variables."""
+    return {
+        "REDIS_URL": REDIS_URL,
+        "TWILIO_ACCOUNT_SID": ACCOUNT_SID,
+        "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
+        "TWILIO_FROM_NUMBER": SERVICE_NUMBER,
+        "TWILIO_API_URL": fake_twilio.url,
+        "PUBLIC_BASE_URL": PUBLIC_BASE_URL,
+        "SMS_PER_SECOND": "1000",
+    }
+
+
 @pytest.fixture
 def app(database_url, redis_conn, fake_twilio):
     fake_twilio.reset()
     app = create_app(
         {
+            **service_settings(fake_twilio),
             "TESTING": True,
             "SQLALCHEMY_DATABASE_URI": database_url,
-            "REDIS_URL": REDIS_URL,
-            "TWILIO_ACCOUNT_SID": ACCOUNT_SID,
-            "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
-            "TWILIO_FROM_NUMBER": SERVICE_NUMBER,
-            "TWILIO_API_URL": fake_twilio.url,
-            "PUBLIC_BASE_URL": PUBLIC_BASE_URL,
-            "SECRET_KEY": "test",
             "SMS_PER_SECOND": 1000,
+            "SECRET_KEY": "test",
             "SIMULATOR_ENABLED": True,
         }
     )

@@ -462,4 +462,4 @@ def _refused() -> requests.ConnectionError:
 )
 def test_errors_are_sorted_into_retry_or_not(exc, kind):
     assert gateway.classify(exc).kind == kind
-    assert gateway.is_transient(exc) == (kind == gateway.TRANSIENT)
+    assert gateway.classify(exc).transient == (kind == gateway.TRANSIENT)

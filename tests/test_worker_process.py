@@ -10,7 +10,7 @@ import pytest
 from app.extensions import db
 from app.services.outbox import queue_sms
 from app.services.people import find_or_create
-from tests.conftest import ACCOUNT_SID, AUTH_TOKEN, PUBLIC_BASE_URL, REDIS_URL, SERVICE_NUMBER
+from tests.conftest import service_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -22,17 +22,7 @@ def test_a_burst_worker_process_sends_each_queued_message_once(app, database_url
         for phone in phones:
             queue_sms(find_or_create(phone), "Hei fra Samtale", kind="test")
         db.session.commit()
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url,
-        "REDIS_URL": REDIS_URL,
-        "TWILIO_ACCOUNT_SID": ACCOUNT_SID,
-        "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
-        "TWILIO_FROM_NUMBER": SERVICE_NUMBER,
-        "TWILIO_API_URL": fake_twilio.url,
-        "PUBLIC_BASE_URL": PUBLIC_BASE_URL,
-        "SMS_PER_SECOND": "1000",
-    }
+    env = {**os.environ, **service_settings(fake_twilio), "DATABASE_URL": database_url}
     flask = [sys.executable, "-m", "flask", "--app", "app", "worker", "--burst"]
     log = ""
     for _ in range(2):  # a second worker run finds nothing left to send

@@ -14,8 +14,9 @@ from flask import request
 from app.channels import bp
 from app.channels.security import twilio_signed
 from app.extensions import db
+from app.jobs.gateway import UNSUBSCRIBED
 from app.models import Message
-from app.services.outbox import mark_opted_out
+from app.services.optout import opt_out_by_id
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +35,6 @@ RANK = {
     "canceled": 4,
     "read": 5,
 }
-UNSUBSCRIBED = 21610
 
 
 @bp.post("/status")
@@ -67,7 +67,7 @@ def message_status():
                 Message.twilio_sid == sid, Message.direction == Message.OUT
             )
         )
-        mark_opted_out(person_id)
+        opt_out_by_id(person_id)
     db.session.commit()
     if code is not None:
         log.info("status: message %s is %s, twilio code %s", sid, status, code)

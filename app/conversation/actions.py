@@ -13,7 +13,6 @@ from app.models import Occurrence, Person
 from app.services import activities, callbacks, signups
 from app.services.people import language_of
 from app.sms_length import segments
-from app.timeutil import local_zone
 
 PAGE = 3
 # Room for the activity details in an INFO reply: two GSM-7 segments less the line after it.
@@ -56,20 +55,8 @@ class PersonActions:
         if self.person.language is None and language in current_app.config["LANGUAGES"]:
             self.person.language = language
 
-    def when(self, occurrence: Occurrence) -> dict:
-        zone = local_zone()
-        return {
-            "day": i18n.format_day(occurrence.starts_at, self.language, zone),
-            "time": i18n.format_clock(occurrence.starts_at, self.language, zone),
-        }
-
     def describe(self, occurrence: Occurrence) -> dict:
-        return {
-            "code": occurrence.code,
-            "title": occurrence.activity.title,
-            "place": occurrence.activity.place,
-            **self.when(occurrence),
-        }
+        return notices.occurrence_values(occurrence, self.language)
 
     def line(self, occurrence: Occurrence, with_place: bool = True) -> str:
         """One activity on one short line, for lists."""

@@ -86,8 +86,8 @@ def _command_for(
         return flow.commands["choose_language"], parsed.number
     if str(parsed.number) in digits:
         return flow.commands[digits[str(parsed.number)]], None
-    if parsed.number >= 10 and "info" in flow.commands:
-        return flow.commands["info"], parsed.number  # a bare activity code: tell about it
+    if flow.bare_number and parsed.number >= 10:  # menu choices are single digits
+        return flow.commands[flow.bare_number], parsed.number
     return None, None
 
 
@@ -99,7 +99,8 @@ def _run(
     if command.action:
         result = actions.run(command.action, argument, data)
         outcome, values = result.name, result.values
-    next_state = command.next or (state if state in ("menu", "listing") else "menu")
+    choosing_language = flow.states[state].digits == LANGUAGE_CHOICE
+    next_state = command.next or (flow.home if choosing_language else state)
     prompts = command.say.get(outcome) if command.say else flow.states[next_state].say
     if prompts is None:
         raise KeyError(f"{flow.name}: command {command.name} says nothing for outcome {outcome!r}")

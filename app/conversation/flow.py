@@ -40,6 +40,8 @@ class Flow:
     name: str
     path: Path
     start: str
+    home: str
+    bare_number: str | None
     commands: dict[str, Command]
     states: dict[str, State]
     unknown: list[list[str]]
@@ -92,6 +94,8 @@ def load_flow(path: Path) -> Flow:
             name=raw["flow"],
             path=path,
             start=raw["start"],
+            home=raw["home"],
+            bare_number=raw.get("bare_number"),
             commands=commands,
             states=states,
             unknown=[list(p) for p in raw["unknown"]],
@@ -107,8 +111,11 @@ def load_flow(path: Path) -> Flow:
 
 def _check(flow: Flow) -> None:
     where = flow.path.name
-    if flow.start not in flow.states:
-        raise FlowError(f"{where}: start state {flow.start!r} does not exist")
+    for role, name in (("start", flow.start), ("home", flow.home)):
+        if name not in flow.states:
+            raise FlowError(f"{where}: {role} state {name!r} does not exist")
+    if flow.bare_number and flow.bare_number not in flow.commands:
+        raise FlowError(f"{where}: bare_number names no command {flow.bare_number!r}")
     for command in flow.commands.values():
         if command.next and command.next not in flow.states:
             raise FlowError(f"{where}: command {command.name} goes to no state {command.next!r}")

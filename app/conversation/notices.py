@@ -4,14 +4,14 @@ from app import i18n
 from app.conversation.engine import Prompt
 from app.conversation.flow import get_flow
 from app.conversation.render import render
-from app.models import Person, SignUp
+from app.models import Occurrence, Person, SignUp
 from app.services import outbox
 from app.services.people import language_of
 from app.timeutil import local_zone
 
 
-def occurrence_values(signup: SignUp, language: str) -> dict:
-    occurrence = signup.occurrence
+def occurrence_values(occurrence: Occurrence, language: str) -> dict:
+    """What prompts say about an occurrence: code, title, place, day and time."""
     zone = local_zone()
     return {
         "title": occurrence.activity.title,
@@ -31,6 +31,6 @@ def notice_text(name: str, person: Person, values: dict) -> str:
 def send_signup_notice(name: str, signup: SignUp, dedup_key: str) -> None:
     """Queue notice `name` ("promoted", "reminder") about a sign-up, at most once per key."""
     person = signup.person
-    values = occurrence_values(signup, language_of(person))
+    values = occurrence_values(signup.occurrence, language_of(person))
     outbox.queue_sms(person, notice_text(name, person, values), kind=name, dedup_key=dedup_key)
 

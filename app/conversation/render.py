@@ -2,6 +2,7 @@
 
 import logging
 import string
+from functools import lru_cache
 
 from app import i18n
 from app.conversation.engine import Prompt
@@ -17,8 +18,12 @@ class _Values(dict):
         return ""
 
 
+@lru_cache(maxsize=64)
 def keyword_values(flow: Flow, language: str) -> dict[str, str]:
-    """{JOIN} -> "MELD": the first word of each keyword in the person's language."""
+    """{JOIN} -> "MELD": the first word of each keyword in the person's language.
+
+    Cached: catalogs and flows are read once per process. Callers must not change it.
+    """
     values = {}
     msgids = {name: c.keyword for name, c in flow.commands.items() if c.keyword}
     msgids.update({"stop": flow.opt_out["stop"], "start": flow.opt_out["start"]})

@@ -110,11 +110,6 @@ def classify(exc: BaseException) -> SendError:
     return SendError(AMBIGUOUS)
 
 
-def is_transient(exc: BaseException) -> bool:
-    """True if retrying the send that raised `exc` is both useful and safe."""
-    return classify(exc).transient
-
-
 def _never_connected(exc: BaseException) -> bool:
     """A requests ConnectionError raised before any byte of the request was sent."""
     if not isinstance(exc, http_errors.ConnectionError) or not exc.args:

@@ -19,7 +19,8 @@ from app.extensions import db
 from app.jobs import gateway
 from app.jobs.rate_limit import RateLimitTimeout, wait_for_slot
 from app.models import Message, Person
-from app.services.outbox import QUEUED, SEND_JOB_TIMEOUT, mark_opted_out
+from app.services.optout import opt_out_by_id
+from app.services.outbox import QUEUED, SEND_JOB_TIMEOUT
 from app.timeutil import utcnow
 
 log = logging.getLogger(__name__)
@@ -70,7 +71,7 @@ def send_message(message_id: int) -> str:
             return _retry_later(message, error.code)
         if error.permanent:
             if error.code == gateway.UNSUBSCRIBED:
-                mark_opted_out(message.person_id)
+                opt_out_by_id(message.person_id)
             log.warning("sms: message %s refused, twilio code %s", message.id, error.code)
             return _finish(message, FAILED, error_code=error.code)
         # Twilio may have it: sending again could text the person twice.

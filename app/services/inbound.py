@@ -13,9 +13,10 @@ from sqlalchemy.exc import IntegrityError
 from app.conversation import engine
 from app.conversation.actions import PersonActions
 from app.conversation.flow import get_flow
-from app.conversation.render import render
+from app.conversation.render import keyword_values, render
 from app.conversation.vocabulary import vocabulary
 from app.extensions import db
+from app.i18n import N_, gettext
 from app.models import Conversation, Message, Person
 from app.services import callbacks, optout, people
 from app.timeutil import utcnow
@@ -126,9 +127,6 @@ def _replies_to(received: Message | None) -> list[str]:
 
 def apology(phone: str | None) -> str:
     """What to say when something broke on our side, in the person's language if we know it."""
-    from app.conversation.render import keyword_values
-    from app.i18n import N_, gettext
-
     language = current_app.config["DEFAULT_LANGUAGE"]
     try:
         person = phone and db.session.scalar(sa.select(Person).where(Person.phone == phone))

@@ -4,8 +4,13 @@ Twilio acts on a message that is only one of its words (any case), before we see
 we keep the same state so that nothing is ever sent to an opted-out number.
 """
 
+from functools import lru_cache
+
+import sqlalchemy as sa
+
 from app import i18n
 from app.conversation.keywords import normalise
+from app.extensions import db
 from app.models import Person
 from app.timeutil import utcnow
 
@@ -18,17 +23,18 @@ RESERVED = TWILIO_OPT_OUT | TWILIO_OPT_IN | TWILIO_HELP
 def classify(body: str, stop_msgid: str, start_msgid: str, languages: list[str]) -> str | None:
     """"stop", "start", "help" when the whole message is such a word, else None."""
     text = normalise(body)
-    if text in TWILIO_OPT_OUT or text in _words(stop_msgid, languages):
+    if text in TWILIO_OPT_OUT or text in _words(stop_msgid, tuple(languages)):
         return "stop"
-    if text in TWILIO_OPT_IN or text in _words(start_msgid, languages):
+    if text in TWILIO_OPT_IN or text in _words(start_msgid, tuple(languages)):
         return "start"
     if text in TWILIO_HELP:
         return "help"
     return None
 
 
-def _words(msgid: str, languages: list[str]) -> set[str]:
-    return {normalise(w) for lang in languages for w in i18n.keyword_words(lang, msgid)}
+@lru_cache(maxsize=32)
+def _words(msgid: str, languages: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(normalise(w) for lang in languages for w in i18n.keyword_words(lang, msgid))
 
 
 def opt_out(person: Person) -> bool:
@@ -38,6 +44,21 @@ def opt_out(person: Person) -> bool:
     person.opted_out = True
     person.opted_out_at = utcnow()
     return True
+
+
+def opt_out_by_id(person_id: int | None) -> None:
+    """Record that Twilio says this person unsubscribed (error 21610). Caller commits.
+
+    One conditional UPDATE, for callers (the send job, status callbacks) that hold an
+    id rather than a loaded person.
+    """
+    if person_id is None:
+        return
+    db.session.execute(
+        sa.update(Person)
+        .where(Person.id == person_id, ~Person.opted_out)
+        .values(opted_out=True, opted_out_at=utcnow())
+    )
 
 
 def opt_in(person: Person) -> bool:

@@ -19,7 +19,6 @@ from sqlalchemy.orm import Session
 from app.extensions import db
 from app.jobs.queue import SMS_QUEUE, get_queue, redis_connection
 from app.models import Message, Person
-from app.timeutil import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -97,17 +96,6 @@ def enqueue_sends(message_ids: list[int]) -> None:
         for message_id in message_ids:
             enqueue_send(message_id, pipeline=pipeline)
         pipeline.execute()
-
-
-def mark_opted_out(person_id: int | None) -> None:
-    """Record that Twilio says this person unsubscribed (error 21610). Caller commits."""
-    if person_id is None:
-        return
-    db.session.execute(
-        sa.update(Person)
-        .where(Person.id == person_id, ~Person.opted_out)
-        .values(opted_out=True, opted_out_at=utcnow())
-    )
 
 
 def _dedup_key_taken(dedup_key: str) -> bool:
