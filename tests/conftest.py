@@ -5,14 +5,16 @@ earlier run left: PostgreSQL gets a schema of its own per run, SQLite a new file
 a database index that is flushed around each test.
 """
 
+import functools
 import os
 import uuid
+from collections.abc import Callable
 from contextlib import contextmanager
 
 import pytest
 import sqlalchemy as sa
 from flask_migrate import upgrade
-from redis import Redis
+from redis import Redis, RedisError
 from rq import SimpleWorker
 from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse  # noqa: F401 - import check
@@ -25,7 +27,7 @@ from tests.fake_twilio import FakeTwilio, new_sid
 POSTGRES_URL = os.environ.get(
     "TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
-REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/13")
+REDIS_SERVER = "redis://127.0.0.1:6379"
 BACKENDS = os.environ.get("TEST_BACKENDS", "sqlite,postgresql").split(",")
 
 ACCOUNT_SID = "AC" + "0" * 32
@@ -33,6 +35,33 @@ AUTH_TOKEN = "test-auth-token-0123456789abcdef"
 SERVICE_NUMBER = "+4759440000"
 PUBLIC_BASE_URL = "https://samtale.example.org"
 RESIDENT = "+4791234567"
+
+
+def _claim_redis_db() -> tuple[str, Callable[[], None]]:
+    """A Redis database index that no other test run on this machine is using.
+
+    Runs flush their database around every test, so two runs sharing one index would
+    wipe each other's queues. Claims live in database 0, which the tests never flush,
+    and expire by themselves if a run dies without releasing its claim.
+    """
+    if os.environ.get("TEST_REDIS_URL"):
+        return os.environ["TEST_REDIS_URL"], lambda: None
+    registry = Redis.from_url(f"{REDIS_SERVER}/0")
+    try:
+        for index in range(15, 0, -1):
+            key = f"samtale-tests:db:{index}"
+            if registry.set(key, os.getpid(), nx=True, ex=3 * 3600):
+                return f"{REDIS_SERVER}/{index}", functools.partial(registry.delete, key)
+    except RedisError:
+        pass  # not reachable: the tests that need Redis will say so
+    return f"{REDIS_SERVER}/15", lambda: None
+
+
+REDIS_URL, _release_redis_db = _claim_redis_db()
+
+
+def pytest_unconfigure(config):
+    _release_redis_db()
 
 
 def pytest_collection_modifyitems(config, items):

@@ -10,7 +10,7 @@ from app.models.base import UTCDateTime, utcnow
 
 
 class Conversation(db.Model):
-    """Where a person is in a flow. `key` is "sms:<person id>" or "voice:<CallSid>"."""
+    """Where a person is in a flow. `key` is "sms:<person id>"; calls keep theirs in `calls`."""
 
     __tablename__ = "conversations"
 
