@@ -31,6 +31,14 @@ def database_url() -> str:
     return url
 
 
+# Text-to-speech voice per language: neural voices, since only they (and Google's) take
+# SSML prosody, which slows the speech. None known for so, ti, ur, fa: recorded prompts.
+DEFAULT_VOICES = {
+    "nb": "Polly.Ida-Neural", "en": "Polly.Amy-Neural", "pl": "Polly.Ola-Neural",
+    "ar": "Polly.Hala-Neural", "uk": "Google.uk-UA-Standard-A", "lt": "Google.lt-LT-Standard-A",
+}  # fmt: skip
+
+
 class Config:
     SQLALCHEMY_DATABASE_URI = database_url()
     # hide_parameters: SQL errors would otherwise quote numbers and bodies into logs.
@@ -65,6 +73,19 @@ class Config:
     # Country assumed for numbers written without a country code.
     DEFAULT_REGION = os.environ.get("DEFAULT_REGION", "NO")
 
+    # Volunteer tasks. Requests a volunteer may get in 7 days, so willing people are not
+    # worn out; days after a request before the same person is suggested again.
+    VOLUNTEER_WEEKLY_CAP = int(os.environ.get("VOLUNTEER_WEEKLY_CAP", "3"))
+    VOLUNTEER_REST_DAYS = int(os.environ.get("VOLUNTEER_REST_DAYS", "2"))
+    # Local hours ("21-08") when no task request goes out; they wait for the morning.
+    QUIET_HOURS = os.environ.get("QUIET_HOURS", "21-08")
+    # Minutes before the next wave of requests, if the task is still not filled.
+    TASK_WAVE_INTERVAL = int(os.environ.get("TASK_WAVE_INTERVAL", "120"))
+    # Hours before the start when an unfilled task expires, unless given on creation.
+    TASK_EXPIRY_HOURS = int(os.environ.get("TASK_EXPIRY_HOURS", "2"))
+    # Tell those asked who have not answered that a filled or expired task is not needed.
+    TASK_NOTIFY_UNANSWERED = env_bool("TASK_NOTIFY_UNANSWERED", True)
+
     # The simulator lets anyone pose as any number, so it is on only where nothing real
     # is sent, unless an operator turns it on deliberately for training.
     SIMULATOR_ENABLED = env_bool(
@@ -72,3 +93,20 @@ class Config:
     )
 
     MIGRATIONS_DIR = ROOT / "migrations"
+
+    # The phone line. Without STAFF_PHONE a caller who wants a person leaves a message.
+    STAFF_PHONE = os.environ.get("STAFF_PHONE", "").strip()
+    # When staff answer, in local time: "mon-fri 09:00-15:00; 2026-12-24 closed".
+    OPENING_HOURS = os.environ.get("OPENING_HOURS", "mon-fri 09:00-15:00")
+    DIAL_TIMEOUT = int(os.environ.get("DIAL_TIMEOUT", "25"))
+    RECORD_MAX_SECONDS = int(os.environ.get("RECORD_MAX_SECONDS", "120"))
+    # Seconds to wait for a key: longer than Twilio's 5, for elderly callers.
+    GATHER_TIMEOUT = int(os.environ.get("GATHER_TIMEOUT", "8"))
+    VOICE_RATE = os.environ.get("VOICE_RATE", "85%")
+    # VOICE_NB=Polly.Ida-Neural; an empty value means "no voice": recordings or a person.
+    VOICES = {
+        lang: os.environ.get(f"VOICE_{lang.upper()}", DEFAULT_VOICES.get(lang, "")).strip()
+        for lang in {*DEFAULT_VOICES, *LANGUAGES}
+    }
+    # Recorded prompts for languages without a voice: <dir>/<lang>/<prompt key>.mp3.
+    VOICE_RECORDINGS_DIR = Path(os.environ.get("VOICE_RECORDINGS_DIR", ROOT / "recordings"))

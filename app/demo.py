@@ -13,7 +13,7 @@ from flask import Flask
 from app.extensions import db
 from app.models import Occurrence, Organisation
 from app.services.activities import create_activity, ensure_occurrences
-from app.timeutil import local_zone
+from app.timeutil import local_zone, utcnow
 
 MON, TUE, WED, THU, FRI, SAT, SUN = range(7)
 
@@ -124,7 +124,46 @@ def seed_demo() -> bool:
     db.session.execute(sa.update(Occurrence).values(code=None))
     ensure_occurrences()
     db.session.commit()
+    _seed_volunteers(organisations["frivilligsentral"], today, zone)
     return True
+
+
+# A coordinator, volunteers (phone, name, language, tags, area, paused) and one task, so
+# that the simulator shows a request: open it with ?phone=+4791234501 (Ingrid).
+COORDINATOR = ("+4791234500", "Kari", "nb")
+VOLUNTEERS = [
+    ("+4791234501", "Ingrid", "nb", "driver,visiting", "Sentrum", False),
+    ("+4791234502", "Tomasz", "en", "driver,pl", "Sentrum", False),
+    ("+4791234503", "Amina", "nb", "cooking,ar", "Nord", False),
+    ("+4791234504", "Ola", "nb", "driver,cooking", "Sentrum", True),
+    ("+4791234505", "Berit", "nb", "driver,visiting", "Sentrum", False),
+]
+
+
+def _seed_volunteers(organisation: Organisation, today: date, zone) -> None:
+    """Volunteers and a driving task whose first wave is asked at once (second after 2 h)."""
+    from app.jobs.tasks import send_wave
+    from app.services import task_planning, volunteers
+
+    now = utcnow()
+    coordinator = volunteers.add_coordinator(*COORDINATOR[:2], organisation, COORDINATOR[2])
+    people = {}
+    for phone, name, language, tags, area, paused in VOLUNTEERS:
+        people[name] = volunteers.register(phone, name, language, tags, area, now=now)
+        if paused:
+            volunteers.pause(people[name], now)
+    tuesday = today + timedelta(days=(TUE - today.weekday()) % 7 or 7)
+    task = task_planning.create_task(
+        coordinator, title="Kjøring til legen", now=now,
+        description="Fru Hansen trenger skyss til legen og hjem igjen.",
+        starts_at=datetime.combine(tuesday, time(10, 0), tzinfo=zone),
+        place="Fjordvik legekontor", contact="Kari, 912 34 500", area="Sentrum", tags="driver",
+    )  # fmt: skip
+    first, _, _ = task_planning.plan_wave(task, [people["Ingrid"], people["Tomasz"]])
+    task_planning.plan_wave(task, [people["Berit"]], after_minutes=120)
+    task_planning.request_send(task, now)
+    db.session.commit()
+    send_wave(first.id)  # held until morning in quiet hours; the scheduler sends it then
 
 
 def _fields(title, day: date, hhmm: str, minutes, where, cost, contact, capacity, text, zone):

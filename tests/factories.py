@@ -35,3 +35,44 @@ def occurrence(
     )
     db.session.commit()
     return db.session.query(Occurrence).filter_by(activity_id=activity.id).one()
+
+
+def coordinator(phone: str = "+4790000001", name: str = "Kari", language: str = "nb"):
+    """An active coordinator of the test organisation (committed)."""
+    from app.services.volunteers import add_coordinator
+
+    found = add_coordinator(phone, name, organisation(), language)
+    db.session.commit()
+    return found
+
+
+def volunteer(
+    phone: str, name: str | None = None, language: str = "nb", tags=("driver",), **fields
+):
+    """An active volunteer (committed)."""
+    from app.services.volunteers import register
+
+    found = register(phone, name=name, language=language, tags=list(tags), **fields)
+    db.session.commit()
+    return found
+
+
+def task(
+    needed: int = 1,
+    starts_in: timedelta = timedelta(days=2),
+    title: str = "Kjøring til legen",
+    by=None,
+    **fields,
+):
+    """An open task of `by` (a coordinator, made if not given), committed."""
+    from app.services.task_planning import create_task
+
+    fields.setdefault("place", "Fjordvik legekontor")
+    fields.setdefault("description", "Fru Hansen trenger skyss og følge.")
+    now = fields.pop("now", utcnow())
+    made = create_task(
+        by or coordinator(), title=title, needed=needed, starts_at=now + starts_in, now=now,
+        **fields,
+    )  # fmt: skip
+    db.session.commit()
+    return made

@@ -203,3 +203,7 @@ def set_language(actions: PersonActions, number, data) -> Outcome:
         return Outcome("not_offered")
     actions.person.language = enabled[number - 1]
     return Outcome("chosen", {"language": i18n.language_name(enabled[number - 1])})
+
+
+# Registers the volunteer task actions (JA/NEI/AVBRYT, FRIVILLIG, PAUSE) in ACTIONS.
+from app.conversation import task_actions  # noqa: E402, F401

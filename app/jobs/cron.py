@@ -11,12 +11,17 @@ from rq.cron import CronScheduler
 from app.jobs.queue import DEFAULT_QUEUE
 from app.jobs.reminders import refresh_occurrences, send_due_reminders
 from app.jobs.sweep import sweep_outbox
+from app.jobs.tasks import send_due_waves, send_task_reminders, settle_tasks
 
 # (job, every so many seconds)
 PERIODIC = (
     (sweep_outbox, 60),
     (send_due_reminders, 600),
     (refresh_occurrences, 3600),
+    # Volunteer tasks: next waves and expiry within a minute; reminders like activities'.
+    (send_due_waves, 60),
+    (settle_tasks, 60),
+    (send_task_reminders, 600),
 )
 
 

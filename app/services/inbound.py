@@ -18,7 +18,7 @@ from app.conversation.vocabulary import vocabulary
 from app.extensions import db
 from app.i18n import N_, gettext
 from app.models import Conversation, Message, Person
-from app.services import callbacks, optout, people
+from app.services import callbacks, optout, people, volunteers
 from app.timeutil import utcnow
 
 log = logging.getLogger(__name__)
@@ -74,6 +74,10 @@ def _answer(person: Person, body: str) -> list[str]:
         # Confirmed once; a second STOP while opted out gets no answer at all.
         return _say(flow, person, flow.opt_out["stopped"]) if optout.opt_out(person) else []
     if word == "start" and optout.opt_in(person):
+        # "Messages again" includes task requests: a volunteer's pause ends with it.
+        volunteer = volunteers.volunteer_for(person)
+        if volunteer is not None:
+            volunteers.resume(volunteer)
         return _say(flow, person, flow.opt_out["started"])
     vocab = vocabulary(flow, tuple(languages))
     if person.opted_out:
@@ -81,7 +85,7 @@ def _answer(person: Person, body: str) -> list[str]:
         if vocab.parse(body).command == "call":
             callbacks.request_callback(person, people.language_of(person), "asked")
         return []
-    forced = {"start": "menu", "help": "help"}.get(word)
+    forced = _forced_command(word, body, person, vocab)
     conversation = _conversation(person, flow.start)
     turn = engine.step(
         flow, vocab, conversation.state, conversation.data or {}, body,
@@ -89,6 +93,23 @@ def _answer(person: Person, body: str) -> list[str]:
     )  # fmt: skip
     conversation.state, conversation.data = turn.state, turn.data
     return [_sms_text(render(flow, turn.prompts, people.language_of(person)))]
+
+
+def _forced_command(word: str | None, body: str, person: Person, vocab) -> str | None:
+    """What a message that is only one of Twilio's words does, beyond what Twilio does.
+
+    START ends a volunteer's pause (PAUSE); a volunteer's plain YES answers their task
+    request (Twilio also takes it as opt-in, which changes nothing for them). Otherwise
+    START shows the menu and HELP the help.
+    """
+    if word == "start":
+        volunteer = volunteers.volunteer_for(person)
+        if volunteer is not None and vocab.parse(body).command == "yes":
+            return "yes"
+        if volunteer is not None and volunteer.paused_at is not None:
+            return "resume"
+        return "menu"
+    return "help" if word == "help" else None
 
 
 def _say(flow, person: Person, msgids: list[str]) -> list[str]:
