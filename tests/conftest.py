@@ -243,3 +243,96 @@ def app_context(app):
     with app.app_context():
         yield
         db.session.remove()
+
+
+class VoiceCall:
+    """A phone call the way Twilio makes it: post the call, read the TwiML, follow it.
+
+    `press`, `say` and `silence` answer the current <Gather>; `dial_done` and `record`
+    answer a <Dial> or <Record>; a <Redirect> with nothing before it is followed at once.
+    `said` is everything the current TwiML says, `root` the TwiML itself.
+    """
+
+    def __init__(self, post, phone: str, sid: str | None = None):
+        self._post = post
+        self.phone = phone
+        self.sid = sid or new_sid("CA")
+        self.root = None
+        self.responses: list = []
+
+    def start(self) -> "VoiceCall":
+        return self.post("/twilio/voice")
+
+    def post(self, url: str, **params) -> "VoiceCall":
+        """POST to a webhook URL (absolute, as TwiML names it, or a path) and read the answer."""
+        from xml.etree import ElementTree
+
+        path = url.removeprefix(PUBLIC_BASE_URL)
+        form = {
+            "CallSid": self.sid, "AccountSid": ACCOUNT_SID, "From": self.phone,
+            "To": SERVICE_NUMBER, "CallStatus": "in-progress", "Direction": "inbound",
+            "ApiVersion": "2010-04-01", **params,
+        }  # fmt: skip
+        response = self._post(path, form)
+        assert response.status_code == 200, response.data
+        assert response.mimetype == "text/xml"
+        self.responses.append(response.data)
+        self.root = ElementTree.fromstring(response.data)
+        assert self.root.tag == "Response"
+        first = next(iter(self.root), None)
+        if first is not None and first.tag == "Redirect":
+            return self.post(first.text)
+        return self
+
+    def verb(self, tag: str):
+        return self.root.find(tag)
+
+    @property
+    def gather(self):
+        return self.verb("Gather")
+
+    @property
+    def said(self) -> str:
+        return " ".join(" ".join(say.itertext()).strip() for say in self.root.iter("Say"))
+
+    def press(self, digits: str) -> "VoiceCall":
+        return self._answer(Digits=digits)
+
+    def say(self, words: str) -> "VoiceCall":
+        return self._answer(SpeechResult=words, Confidence="0.9")
+
+    def silence(self) -> "VoiceCall":
+        return self._answer()
+
+    def _answer(self, **params) -> "VoiceCall":
+        gather = self.gather
+        assert gather is not None, f"no <Gather> in {self.responses[-1]!r}"
+        return self.post(gather.get("action"), **params)
+
+    def dial_done(self, status: str = "no-answer") -> "VoiceCall":
+        dial = self.verb("Dial")
+        assert dial is not None, f"no <Dial> in {self.responses[-1]!r}"
+        return self.post(dial.get("action"), DialCallStatus=status)
+
+    def record(self, recording_url: str | None = None) -> "VoiceCall":
+        """Leave a message (`recording_url`), or record nothing and follow the Redirect."""
+        record = self.verb("Record")
+        assert record is not None, f"no <Record> in {self.responses[-1]!r}"
+        if recording_url is None:
+            return self.post(self.verb("Redirect").text)
+        return self.post(record.get("action"), RecordingUrl=recording_url,
+                         RecordingDuration="12", Digits="#")  # fmt: skip
+
+    @property
+    def hung_up(self) -> bool:
+        return self.verb("Hangup") is not None
+
+
+@pytest.fixture
+def voice_call(post_signed):
+    """`call = voice_call(phone)` starts a call; see VoiceCall."""
+
+    def start(phone: str = RESIDENT, sid: str | None = None) -> VoiceCall:
+        return VoiceCall(post_signed, phone, sid).start()
+
+    return start

@@ -1,7 +1,7 @@
-"""Twilio webhooks: `/twilio/sms`, `/twilio/status` (and `/twilio/voice` later)."""
+"""Twilio webhooks: `/twilio/sms`, `/twilio/voice` (and its steps), `/twilio/status`."""
 
 from flask import Blueprint
 
 bp = Blueprint("channels", __name__, url_prefix="/twilio")
 
-from app.channels import sms, status  # noqa: E402, F401 - routes register on import
+from app.channels import sms, status, voice  # noqa: E402, F401 - routes register on import

@@ -1,4 +1,4 @@
-"""Message status callbacks: `POST /twilio/status`.
+"""Message and call status callbacks: `POST /twilio/status`.
 
 Twilio sends several callbacks per message, possibly twice and out of order. A status
 only ever moves forward (one conditional UPDATE, so concurrent callbacks cannot undo
@@ -13,9 +13,11 @@ from flask import request
 
 from app.channels import bp
 from app.channels.security import twilio_signed
+from app.channels.sms import where
 from app.extensions import db
 from app.jobs.gateway import UNSUBSCRIBED
 from app.models import Message
+from app.services import calls
 from app.services.optout import opt_out_by_id
 
 log = logging.getLogger(__name__)
@@ -40,12 +42,14 @@ RANK = {
 @bp.post("/status")
 @twilio_signed
 def message_status():
-    """Record a message's new status from Twilio; always an empty 204."""
+    """Record a message's or a call's new status from Twilio; always an empty 204."""
     sid = request.form.get("MessageSid", "")
+    if not sid and request.form.get("CallSid"):
+        return _call_status()
     status = request.form.get("MessageStatus", "").lower()
     code = _int_or_none(request.form.get("ErrorCode"))
     if not sid or status not in RANK:
-        return "", 204  # a call's status, or one we do not track
+        return "", 204  # one we do not track
     earlier = [name for name, rank in RANK.items() if rank < RANK[status]]
     values = {"status": status}
     if code is not None:
@@ -71,6 +75,22 @@ def message_status():
     db.session.commit()
     if code is not None:
         log.info("status: message %s is %s, twilio code %s", sid, status, code)
+    return "", 204
+
+
+def _call_status():
+    """A call's progress (ringing, completed …) and, at the end, how long it lasted."""
+    sid = request.form.get("CallSid", "")[:64]
+    status = request.form.get("CallStatus", "").lower()
+    try:
+        changed = calls.record_status(sid, status, _int_or_none(request.form.get("CallDuration")))
+        db.session.commit()
+    except Exception as error:  # a callback is never worth a 500
+        db.session.rollback()
+        log.error("status: call %s not recorded: %s", sid, where(error))
+        return "", 204
+    if changed and status in calls.FINAL:
+        log.info("status: call %s is %s", sid, status)
     return "", 204
 
 

@@ -2,23 +2,29 @@
 
 Channel-neutral: it knows nothing of SMS, TwiML or Flask. Actions are called through
 the `Actions` the caller hands in, so the engine never touches the database itself.
+The phone line runs through here too: keys such as `*` and `#`, words spoken for a
+key, silence, "say that again" and "put me through to a person" are flow data.
 """
 
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from app.conversation.flow import LANGUAGE_CHOICE, Command, Flow
+from app.conversation.flow import LANGUAGE_CHOICE, STATE_PROMPT, Command, Flow
 from app.conversation.keywords import Parsed, Vocabulary
 
 # Conversation data keys the engine owns.
 MISUNDERSTOOD = "misunderstood"
 GREETED = "greeted"
+SAID = "said"  # the last answer, kept only by flows that can repeat it
+# Commands the vocabulary adds for words spoken instead of a key ("ja" for 1).
+KEY_PREFIX = "key "
 
 
 @dataclass(frozen=True)
 class Prompt:
     msgid: str
     values: dict = field(default_factory=dict)
+    each_language: bool = False  # said in every enabled language, each in its own
 
 
 @dataclass(frozen=True)
@@ -32,6 +38,7 @@ class Turn:
     prompts: list[Prompt]
     state: str
     data: dict
+    handoff: bool = False  # the person asked for, or needs, a human now
 
 
 class Actions(Protocol):
@@ -52,40 +59,70 @@ def step(
     """Answer one message in `state`; `data` is the conversation's memory (not mutated).
 
     `command` names a command to run whatever the text says (the caller has already
-    understood the message, as with Twilio's own HELP words).
+    understood the message, as with Twilio's own HELP words, or a call just started).
     """
     data = dict(data)
     current = flow.states.get(state) or flow.states[flow.start]
-    parsed = Parsed(command=command) if command else vocabulary.parse(text)
+    parsed = Parsed(command=command) if command else _parse(flow, vocabulary, text)
     first_contact = not data.get(GREETED)
     data[GREETED] = True
 
     command, argument = _command_for(flow, current.name, parsed, data)
-    if command is None or (first_contact and command.action is None and command.say == {}):
+    if command is None or (first_contact and _only_moves(command)):
         # A greeting or something we do not know on first contact: say who we are.
         if first_contact:
             data[MISUNDERSTOOD] = 0
-            return Turn([Prompt(p) for p in flow.states[flow.start].say], flow.start, data)
-        return _not_understood(flow, current.name, data, actions)
+            return _remember(flow, Turn(state_prompts(flow, flow.start), flow.start, data))
+        return _not_understood(flow, current.name, data, actions, silent=parsed.empty)
 
     if parsed.language:
         actions.adopt_language(parsed.language)
     data[MISUNDERSTOOD] = 0
-    return _run(flow, command, argument, current.name, data, actions)
+    if command.repeat:
+        return Turn(_said(flow, current.name, data), current.name, data)
+    return _remember(flow, _run(flow, command, argument, current.name, data, actions))
+
+
+def _only_moves(command: Command) -> bool:
+    """A command that neither acts nor answers (MENU): on first contact, a greeting."""
+    return command.action is None and command.say == {} and not command.handoff
+
+
+def state_prompts(flow: Flow, state: str) -> list[Prompt]:
+    """What a state says when a person arrives in it."""
+    spec = flow.states[state]
+    prompts = [Prompt(p) for p in spec.say]
+    return prompts + [Prompt(p, each_language=True) for p in spec.each_language]
+
+
+def _parse(flow: Flow, vocabulary: Vocabulary, text: str) -> Parsed:
+    key = text.strip()
+    if key in flow.keys or key in flow.spoken_keys:
+        return Parsed(command=KEY_PREFIX + key)  # a key pressed: `*` and `#` are no words
+    return vocabulary.parse(text)
 
 
 def _command_for(
     flow: Flow, state: str, parsed: Parsed, data: dict
 ) -> tuple[Command | None, int | None]:
+    digits = flow.states[state].digits
+    if parsed.command and parsed.command.startswith(KEY_PREFIX):
+        key = parsed.command[len(KEY_PREFIX) :]
+        if digits == LANGUAGE_CHOICE and key.isdigit() and key not in flow.keys:
+            return flow.commands["choose_language"], int(key)
+        keys = {**flow.keys, **(digits if isinstance(digits, dict) else {})}
+        return (flow.commands[keys[key]], None) if key in keys else (None, None)
     if parsed.command:
         return flow.commands[parsed.command], parsed.number
     if parsed.number is None:
         return None, None
-    digits = flow.states[state].digits
     if digits == LANGUAGE_CHOICE:
+        if str(parsed.number) in flow.keys:
+            return flow.commands[flow.keys[str(parsed.number)]], None
         return flow.commands["choose_language"], parsed.number
-    if str(parsed.number) in digits:
-        return flow.commands[digits[str(parsed.number)]], None
+    keys = {**flow.keys, **digits}
+    if str(parsed.number) in keys:
+        return flow.commands[keys[str(parsed.number)]], None
     if flow.bare_number and parsed.number >= 10:  # menu choices are single digits
         return flow.commands[flow.bare_number], parsed.number
     return None, None
@@ -99,22 +136,65 @@ def _run(
     if command.action:
         result = actions.run(command.action, argument, data)
         outcome, values = result.name, result.values
+    if command.handoff:
+        prompts = [Prompt(p, values) for p in command.say.get(outcome, [])]
+        return Turn(prompts, state, data, handoff=True)
     choosing_language = flow.states[state].digits == LANGUAGE_CHOICE
-    next_state = command.next or (flow.home if choosing_language else state)
-    prompts = command.say.get(outcome) if command.say else flow.states[next_state].say
+    if isinstance(command.next, dict):
+        next_state = command.next.get(outcome, state)
+    else:
+        next_state = command.next or (flow.home if choosing_language else state)
+    next_state = _variant(flow, next_state, actions, data)
+    if not command.say:
+        return Turn(state_prompts(flow, next_state), next_state, data)
+    prompts = command.say.get(outcome)
     if prompts is None:
         raise KeyError(f"{flow.name}: command {command.name} says nothing for outcome {outcome!r}")
-    return Turn([Prompt(p, values) for p in prompts], next_state, data)
+    return Turn(_expand(flow, prompts, values, next_state), next_state, data)
 
 
-def _not_understood(flow: Flow, state: str, data: dict, actions: Actions) -> Turn:
+def _variant(flow: Flow, state: str, actions: Actions, data: dict) -> str:
+    """The state itself, or its variant for this person (a volunteer's own menu)."""
+    variant = flow.variants.get(state)
+    if variant and actions.run(variant.when, None, data).name == "yes":
+        return variant.use
+    return state
+
+
+def _expand(flow: Flow, msgids: list[str], values: dict, state: str) -> list[Prompt]:
+    prompts = []
+    for msgid in msgids:
+        prompts += state_prompts(flow, state) if msgid == STATE_PROMPT else [Prompt(msgid, values)]
+    return prompts
+
+
+def _remember(flow: Flow, turn: Turn) -> Turn:
+    """Keep what was said where `*` can ask for it again (values are plain JSON)."""
+    if any(c.repeat for c in flow.commands.values()):
+        turn.data[SAID] = [[p.msgid, p.values, p.each_language] for p in turn.prompts]
+    return turn
+
+
+def _said(flow: Flow, state: str, data: dict) -> list[Prompt]:
+    said = data.get(SAID)
+    if not said:
+        return state_prompts(flow, state)
+    return [Prompt(msgid, dict(values), bool(each)) for msgid, values, each in said]
+
+
+def _not_understood(
+    flow: Flow, state: str, data: dict, actions: Actions, silent: bool = False
+) -> Turn:
     count = data.get(MISUNDERSTOOD, 0) + 1
     data[MISUNDERSTOOD] = count
     if count > len(flow.unknown):
         # Stuck: the way to a person opens by itself.
         turn = _run(flow, flow.stuck, None, state, data, actions)
         data[MISUNDERSTOOD] = 0
-        return Turn(turn.prompts, state, data)
+        return Turn(turn.prompts, state, data, handoff=turn.handoff)
     own = flow.states[state].unknown
-    prompts = own if own and count == 1 else flow.unknown[count - 1]
-    return Turn([Prompt(p) for p in prompts], state, data)
+    if silent and flow.silence:
+        prompts = flow.silence[min(count, len(flow.silence)) - 1]
+    else:
+        prompts = own if own and count == 1 else flow.unknown[count - 1]
+    return Turn(_expand(flow, prompts, {}, state), state, data)

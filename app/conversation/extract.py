@@ -23,9 +23,7 @@ def extract_flows(fileobj, keywords, comment_tags, options):
         if msgid not in seen and not _only_placeholder(msgid):
             seen.add(msgid)
             yield line_of(msgid), "gettext", msgid, [f"{flow.name}: {location}"]
-    words = [(c.name, c.keyword) for c in flow.commands.values() if c.keyword]
-    words += [(name, flow.opt_out[name]) for name in ("stop", "start")]
-    for name, msgid in words:
+    for name, msgid in flow.keyword_msgids():
         comment = f"{flow.name}: words for {name}, separated by |; the first is shown in messages"
         yield line_of(msgid), "pgettext", (KEYWORD_CONTEXT, msgid), [comment]
 

@@ -26,7 +26,7 @@ def keyword_values(flow: Flow, language: str) -> dict[str, str]:
     """
     values = {}
     msgids = {name: c.keyword for name, c in flow.commands.items() if c.keyword}
-    msgids.update({"stop": flow.opt_out["stop"], "start": flow.opt_out["start"]})
+    msgids.update({k: flow.opt_out[k] for k in ("stop", "start") if k in flow.opt_out})
     for name, msgid in sorted(msgids.items()):
         words = i18n.keyword_words(language, msgid)
         values[name.upper()] = words[0] if words else msgid.split("|")[0]

@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("simulator", __name__, url_prefix="/simulator", template_folder="templates")
 
-from app.simulator import routes  # noqa: E402, F401
+from app.simulator import routes, voice_routes  # noqa: E402, F401
