@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Make sure the Redis and PostgreSQL that the tests use are running on 127.0.0.1.
+# Make sure the Redis and PostgreSQL that the tests use are running on 127.0.0.1, and that
+# Chromium is there for the browser tests.
 # In CI they are installed but may be stopped; on a laptop they may be missing, in which
 # case this only warns, and the tests that need them fail saying what they could not reach.
 set -uo pipefail
@@ -40,6 +41,18 @@ elif ! pg_isready -h 127.0.0.1 >/dev/null 2>&1; then
         wait_for PostgreSQL pg_isready -h 127.0.0.1
     else
         warn "PostgreSQL is not running and pg_ctlcluster is not available"
+    fi
+fi
+# The browser tests drive Debian's Chromium; without it they are skipped, saying so.
+if ! command -v chromium >/dev/null && [ -z "${CHROMIUM:-}" ]; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+        echo "services-up: installing Chromium for the browser tests"
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null 2>&1 \
+            || { apt-get update -q >/dev/null 2>&1 \
+                 && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null 2>&1; } \
+            || warn "could not install Chromium; the browser tests will be skipped"
+    else
+        warn "Chromium not found; the browser tests will be skipped (apt-get install chromium)"
     fi
 fi
 exit 0
