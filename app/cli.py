@@ -9,6 +9,7 @@ from app.conversation.flow import FLOWS_DIR, FlowError, get_flow
 
 def register_cli(app: Flask) -> None:
     """Attach the project's commands to the app's `flask` CLI."""
+    from app.cli_staff import register_staff_cli
     from app.cli_tasks import register_task_cli
     from app.demo import register_demo_cli
     from app.jobs.worker import register_worker_cli
@@ -17,6 +18,7 @@ def register_cli(app: Flask) -> None:
     register_demo_cli(app)
     register_worker_cli(app)
     register_task_cli(app)
+    register_staff_cli(app)
 
 
 @click.group(cls=AppGroup)

@@ -2,6 +2,7 @@
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 from dotenv import load_dotenv
@@ -44,8 +45,10 @@ class Config:
     # hide_parameters: SQL errors would otherwise quote numbers and bodies into logs.
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True, "hide_parameters": True}
     REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
-    # A random key per start is fine in development; production must set one.
+    # A random key per process is fine for one process in development; production must set
+    # one, since web and worker processes must agree on it (sessions, signed call links).
     SECRET_KEY = os.environ.get("SECRET_KEY") or secrets.token_hex(32)
+    SECRET_KEY_FROM_ENV = bool(os.environ.get("SECRET_KEY"))
     PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://localhost:5000").rstrip("/")
 
     TWILIO_ACCOUNT_SID = os.environ.get("TWILIO_ACCOUNT_SID", "")
@@ -110,3 +113,35 @@ class Config:
     }
     # Recorded prompts for languages without a voice: <dir>/<lang>/<prompt key>.mp3.
     VOICE_RECORDINGS_DIR = Path(os.environ.get("VOICE_RECORDINGS_DIR", ROOT / "recordings"))
+
+    # Staff pages (sign-in, callback queue). A signed-in session ends after this many
+    # minutes however busy it was: a working day by default.
+    STAFF_SESSION_MINUTES = int(os.environ.get("STAFF_SESSION_MINUTES", "480"))
+    PERMANENT_SESSION_LIFETIME = timedelta(minutes=STAFF_SESSION_MINUTES)
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    # Secure (HTTPS only) whenever the service is public over HTTPS; see create_app.
+    SESSION_COOKIE_SECURE = PUBLIC_BASE_URL.startswith("https://")
+    # Failed sign-ins allowed per email and per address within SIGNIN_WINDOW_MINUTES.
+    SIGNIN_MAX_FAILURES = int(os.environ.get("SIGNIN_MAX_FAILURES", "5"))
+    SIGNIN_WINDOW_MINUTES = int(os.environ.get("SIGNIN_WINDOW_MINUTES", "15"))
+    # Hours a resident may wait for a callback before the queue flags the request.
+    CALLBACK_PROMISE_HOURS = int(os.environ.get("CALLBACK_PROMISE_HOURS", "24"))
+
+    # Broadcasts: the preview warns when one language's message (footer included)
+    # would take more SMS segments than this; each segment is paid for.
+    BROADCAST_WARN_SEGMENTS = int(os.environ.get("BROADCAST_WARN_SEGMENTS", "3"))
+    # Proxies in front of the app (Heroku-style routers: 1). The client address, used by
+    # sign-in throttling, is then read from X-Forwarded-For; 0 trusts no such header.
+    TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
+
+    # Activity import (CSV and iCalendar, uploaded or from a URL). Largest file read, in
+    # bytes (an upload is also held to MAX_CONTENT_LENGTH); URLs inside the service's own
+    # network (loopback, private) are refused unless this is on (tests serve from loopback).
+    IMPORT_MAX_BYTES = int(os.environ.get("IMPORT_MAX_BYTES", str(2_000_000)))
+    IMPORT_ALLOW_PRIVATE_URLS = env_bool("IMPORT_ALLOW_PRIVATE_URLS", False)
+    # Dates of an event that repeats other than weekly are imported one by one this far ahead.
+    IMPORT_EXPAND_DAYS = int(os.environ.get("IMPORT_EXPAND_DAYS", "90"))
+    # Automated texts held while a person waits for a callback are dropped, not sent,
+    # if they waited longer than this (a reminder for yesterday helps nobody).
+    HELD_MESSAGE_MAX_HOURS = int(os.environ.get("HELD_MESSAGE_MAX_HOURS", "24"))

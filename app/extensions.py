@@ -1,7 +1,9 @@
 """Extension objects, created unbound and attached to the app in `create_app`."""
 
+from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
+from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
 
@@ -21,6 +23,11 @@ class Base(DeclarativeBase):
 
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
+# Staff sign-in (app.staff.auth sets the user loader and the sign-in view).
+login_manager = LoginManager()
+# Every form posts a token. Twilio's webhooks and the simulator's JSON are exempted in
+# create_app: Twilio signs its requests instead, and the simulator has no session.
+csrf = CSRFProtect()
 
 
 def use_real_sqlite_transactions(engine) -> None:

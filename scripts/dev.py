@@ -6,6 +6,7 @@ runs the web server, the worker and the scheduler until Ctrl-C.
 """
 
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -37,6 +38,41 @@ def step(*args: str) -> None:
         sys.exit(f"dev: `flask --app app {' '.join(args)}` failed; see above.")
 
 
+def dev_secret_key() -> str:
+    """A key kept in instance/, so sign-ins survive a restart of `make run`."""
+    INSTANCE.mkdir(exist_ok=True)
+    path = INSTANCE / "secret-key"
+    if not path.exists():
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+DEMO_ADMIN = "admin@fjordvik.example"
+
+
+def demo_admin() -> str | None:
+    """A staff admin for trying the staff pages, in simulator mode only (nothing is sent).
+
+    Its random password is kept in instance/ (never committed) and shown at every start.
+    """
+    if os.environ.get("TWILIO_ACCOUNT_SID") and os.environ.get("TWILIO_AUTH_TOKEN"):
+        return None
+    secret = INSTANCE / "demo-admin-password"
+    if not secret.exists():
+        password = secrets.token_urlsafe(12)
+        created = subprocess.run(
+            [*FLASK, "staff", "create", "--email", DEMO_ADMIN, "--name", "Demo admin",
+             "--role", "admin", "--password", password],
+            cwd=ROOT, capture_output=True, text=True,
+        )  # fmt: skip
+        if created.returncode != 0:
+            return None  # an account of that name exists already: its owner knows the password
+        secret.write_text(password)
+        secret.chmod(0o600)
+    return secret.read_text().strip()
+
+
 def stop(children: dict[str, subprocess.Popen]) -> None:
     """Ask every child to stop, give them 10 s, then kill what is left."""
     for child in children.values():
@@ -62,9 +98,12 @@ def main() -> int:
         signal.signal(signum, on_stop_signal)
     load_dotenv(ROOT / ".env")  # the app reads it too; REDIS_URL may be set there
     redis = None if os.environ.get("REDIS_URL") else start_redis()
+    # Every process (two web workers, the worker, the scheduler) must sign with one key.
+    os.environ.setdefault("SECRET_KEY", dev_secret_key())
     port = os.environ.get("PORT", "5000")
     step("db", "upgrade")
     step("seed-demo")
+    password = demo_admin()
 
     commands = {
         "web": [*GUNICORN, "app.wsgi:app", "-b", f"127.0.0.1:{port}", "--workers", "2"],
@@ -82,7 +121,9 @@ def main() -> int:
             "\n"
             f"  Samtale is running{' with an embedded Redis' if redis else ''}.\n"
             f"  Phone simulator: http://127.0.0.1:{port}/simulator\n"
-            f"  Health:          http://127.0.0.1:{port}/healthz\n"
+            f"  Staff pages:     http://127.0.0.1:{port}/staff/"
+            + (f" ({DEMO_ADMIN} / {password})\n" if password else "\n")
+            + f"  Health:          http://127.0.0.1:{port}/healthz\n"
             "  Stop with Ctrl-C.\n",
             flush=True,
         )

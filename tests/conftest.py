@@ -125,6 +125,7 @@ def service_settings(fake_twilio: FakeTwilio) -> dict[str, str]:
         "TWILIO_API_URL": fake_twilio.url,
         "PUBLIC_BASE_URL": PUBLIC_BASE_URL,
         "SMS_PER_SECOND": "1000",
+        "SECRET_KEY": "test",
     }
 
 

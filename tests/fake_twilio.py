@@ -54,6 +54,10 @@ class FakeTwilio:
     def bodies_to(self, phone: str) -> list[str]:
         return [m["Body"] for m in self.messages if m["To"] == phone]
 
+    def calls_to(self, phone: str) -> list[dict]:
+        """The calls placed to this number: To, From, Url, StatusCallback … and the sid."""
+        return [c for c in self.calls if c["To"] == phone]
+
     @Request.application
     def _app(self, request: Request) -> Response:
         parts = request.path.strip("/").split("/")
@@ -84,11 +88,15 @@ class FakeTwilio:
             "account_sid": parts[2],
             "to": form.get("To"),
             "from": form.get("From"),
-            "body": form.get("Body"),
             "status": "queued",
-            "num_segments": "1",
+            "api_version": "2010-04-01",
             "uri": f"{request.path[:-5]}/{record['sid']}.json",
         }
+        if parts[3] == "Messages.json":
+            payload.update(body=form.get("Body"), num_segments="1", direction="outbound-api")
+        else:  # a call: what Twilio answers to POST …/Calls.json
+            payload.update(direction="outbound-api", parent_call_sid=None, duration=None,
+                           start_time=None, end_time=None, answered_by=None)  # fmt: skip
         return Response(json.dumps(payload), status=201, content_type="application/json")
 
     @staticmethod

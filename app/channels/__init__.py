@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("channels", __name__, url_prefix="/twilio")
 
-from app.channels import sms, status, voice  # noqa: E402, F401 - routes register on import
+from app.channels import sms, status, voice, voice_bridge  # noqa: E402, F401 - routes register on import

@@ -17,7 +17,7 @@ from app.channels.sms import where
 from app.extensions import db
 from app.jobs.gateway import UNSUBSCRIBED
 from app.models import Message
-from app.services import calls
+from app.services import calls, staff_calls
 from app.services.optout import opt_out_by_id
 
 log = logging.getLogger(__name__)
@@ -82,8 +82,12 @@ def _call_status():
     """A call's progress (ringing, completed …) and, at the end, how long it lasted."""
     sid = request.form.get("CallSid", "")[:64]
     status = request.form.get("CallStatus", "").lower()
+    duration = _int_or_none(request.form.get("CallDuration"))
     try:
-        changed = calls.record_status(sid, status, _int_or_none(request.form.get("CallDuration")))
+        # A call into the phone line, or one placed for staff calling a resident back.
+        changed = calls.record_status(sid, status, duration) or staff_calls.record_status(
+            sid, status, duration
+        )
         db.session.commit()
     except Exception as error:  # a callback is never worth a 500
         db.session.rollback()

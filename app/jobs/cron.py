@@ -8,6 +8,7 @@ is enqueued once per scheduler (harmless for these jobs, but wasteful).
 from redis import Redis
 from rq.cron import CronScheduler
 
+from app.jobs.broadcasts import send_due_broadcasts
 from app.jobs.queue import DEFAULT_QUEUE
 from app.jobs.reminders import refresh_occurrences, send_due_reminders
 from app.jobs.sweep import sweep_outbox
@@ -22,6 +23,8 @@ PERIODIC = (
     (send_due_waves, 60),
     (settle_tasks, 60),
     (send_task_reminders, 600),
+    # Broadcasts held through the quiet hours go out in the morning.
+    (send_due_broadcasts, 60),
 )
 
 

@@ -1,4 +1,5 @@
-"""The one Twilio REST gateway: every outbound SMS leaves through `send_sms`.
+"""The one Twilio REST gateway: every outbound SMS leaves through `send_sms`, every
+outbound call (staff calling a resident back) through `place_call`.
 
 Errors come back as `SendError`, already sorted into what the caller may do next:
 
@@ -118,3 +119,27 @@ def _never_connected(exc: BaseException) -> bool:
     if isinstance(reason, MaxRetryError):
         reason = reason.reason
     return isinstance(reason, NewConnectionError | NameResolutionError)
+
+
+def place_call(to: str, url: str, status_callback: str) -> str:
+    """Ask Twilio to ring `to` from the service number and fetch TwiML from `url`.
+
+    Returns the CallSid. Raises `SendError`, sorted like a message send. A call needs a
+    phone number as caller (a Messaging Service cannot place calls).
+    """
+    sender = current_app.config.get("TWILIO_FROM_NUMBER")
+    if not sender:
+        raise SendError(TRANSIENT)
+    try:
+        call = twilio_client().calls.create(
+            to=to,
+            from_=sender,
+            url=url,
+            method="POST",
+            status_callback=status_callback,
+            status_callback_method="POST",
+            status_callback_event=["initiated", "ringing", "answered", "completed"],
+        )
+    except Exception as exc:  # sorted like sends; none escapes with its raw text
+        raise classify(exc) from None
+    return call.sid

@@ -1,14 +1,18 @@
 """All tables. Import models from here."""
 
 from app.models.activities import Activity, Occurrence, Organisation, SignUp
-from app.models.callbacks import CallbackRequest
+from app.models.broadcasts import Broadcast
+from app.models.callbacks import CallbackRequest, StaffCall
 from app.models.calls import Call
 from app.models.messaging import Conversation, Message
 from app.models.people import Person
+from app.models.staff import AuditEntry, StaffUser
 from app.models.volunteers import Coordinator, Task, TaskEvent, TaskOffer, TaskWave, Volunteer
 
 __all__ = [
     "Activity",
+    "AuditEntry",
+    "Broadcast",
     "Call",
     "CallbackRequest",
     "Conversation",
@@ -18,6 +22,8 @@ __all__ = [
     "Organisation",
     "Person",
     "SignUp",
+    "StaffCall",
+    "StaffUser",
     "Task",
     "TaskEvent",
     "TaskOffer",

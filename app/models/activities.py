@@ -22,6 +22,9 @@ class Activity(db.Model):
     """What is on: a single date, or a weekly series from `starts_at` until `repeat_until`."""
 
     __tablename__ = "activities"
+    # An imported activity is found again by its id in the source (CSV external_id or iCal
+    # UID) within that source (a URL or file name), so a re-import updates it.
+    __table_args__ = (sa.UniqueConstraint("source", "external_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     organisation_id: Mapped[int] = mapped_column(sa.ForeignKey("organisations.id"))
@@ -40,6 +43,9 @@ class Activity(db.Model):
     repeat_until: Mapped[date | None]
     cancelled: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # Both None for activities made by hand.
+    source: Mapped[str | None] = mapped_column(sa.String(300))
+    external_id: Mapped[str | None] = mapped_column(sa.String(300))
 
     organisation: Mapped[Organisation] = relationship()
 
@@ -76,7 +82,10 @@ class SignUp(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     occurrence_id: Mapped[int] = mapped_column(sa.ForeignKey("occurrences.id"), index=True)
-    person_id: Mapped[int] = mapped_column(sa.ForeignKey("people.id", ondelete="CASCADE"))
+    # Indexed for "my sign-ups": the unique constraint above leads with occurrence_id.
+    person_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("people.id", ondelete="CASCADE"), index=True
+    )
     status: Mapped[str] = mapped_column(sa.String(12))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     # Waiting-list order: when the person (last) joined the list.

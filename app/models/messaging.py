@@ -49,7 +49,11 @@ class Message(db.Model):
     error_code: Mapped[int | None]
     # Makes an outbound message idempotent: "reminder:<signup id>" is queued at most once.
     dedup_key: Mapped[str | None] = mapped_column(sa.String(80), unique=True)
-    reply_to_id: Mapped[int | None] = mapped_column(sa.ForeignKey("messages.id"))
+    reply_to_id: Mapped[int | None] = mapped_column(sa.ForeignKey("messages.id"), index=True)
+    # The broadcast this message is part of, for its progress bar.
+    broadcast_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("broadcasts.id", ondelete="SET NULL"), index=True
+    )
     attempts: Mapped[int] = mapped_column(default=0)
     lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

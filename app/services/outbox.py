@@ -4,9 +4,15 @@
 Only when that transaction commits is a send job put on the "sms" queue, so a rollback
 never texts anyone and a job never looks for a row that is not there yet. If Redis is
 down at that moment the row simply waits: `app.jobs.sweep` re-enqueues it.
+
+The machine does not talk over the human: while a person waits for a callback (an open
+or claimed request), automated texts to them (reminders, task requests, broadcasts …)
+are kept as "held" rows with no job. Closing the request releases them (`release_held`);
+staff see them on the callback page first. Direct answers are never held.
 """
 
 import logging
+from datetime import timedelta
 
 import sqlalchemy as sa
 from flask import current_app
@@ -18,7 +24,8 @@ from sqlalchemy.orm import Session
 
 from app.extensions import db
 from app.jobs.queue import SMS_QUEUE, get_queue, redis_connection
-from app.models import Message, Person
+from app.models import CallbackRequest, Message, Person
+from app.timeutil import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +38,12 @@ SEND_JOB_TIMEOUT = 120
 MAX_BODY = 1600
 
 QUEUED = "queued"
+# Waiting until staff have talked to the person; "expired" if it waited too long to matter.
+HELD, EXPIRED = "held", "expired"
+# Answers to something the person has just done, and the callback's own texts: never held.
+DIRECT_KINDS = frozenset(
+    {"reply", "confirmation", "task_confirmed", "tried_to_call", "tried_to_call_again"}
+)
 _PENDING = "samtale_outbox_pending"
 
 
@@ -41,7 +54,8 @@ def queue_sms(
 
     Returns the new `Message`, or None when nothing may be sent: the person has opted
     out, or a message with this `dedup_key` exists already (also when another process
-    is adding it at this very moment). The send job is enqueued after the commit.
+    is adding it at this very moment). The send job is enqueued after the commit,
+    unless the message is held because the person is waiting for a callback.
     """
     if person.opted_out:
         return None
@@ -49,6 +63,7 @@ def queue_sms(
         raise ValueError(f"an SMS body must have 1 to {MAX_BODY} characters")
     if dedup_key is not None and _dedup_key_taken(dedup_key):
         return None
+    held = kind not in DIRECT_KINDS and has_active_callback(person.id)
     try:
         # A savepoint, so that losing a race on dedup_key leaves the caller's
         # transaction usable.
@@ -58,7 +73,7 @@ def queue_sms(
                 direction=Message.OUT,
                 kind=kind,
                 body=body,
-                status=QUEUED,
+                status=HELD if held else QUEUED,
                 dedup_key=dedup_key,
             )
             db.session.add(message)
@@ -66,8 +81,72 @@ def queue_sms(
         if dedup_key is not None and _dedup_key_taken(dedup_key):
             return None
         raise
-    db.session.info.setdefault(_PENDING, []).append(message.id)
+    if not held:
+        db.session.info.setdefault(_PENDING, []).append(message.id)
     return message
+
+
+def has_active_callback(person_id: int) -> bool:
+    """Whether the person has a callback request that is open or claimed."""
+    found = db.session.scalar(
+        sa.select(CallbackRequest.id)
+        .where(
+            CallbackRequest.person_id == person_id,
+            CallbackRequest.status.in_([CallbackRequest.OPEN, CallbackRequest.CLAIMED]),
+        )
+        .limit(1)
+    )
+    return found is not None
+
+
+def held_for(person_id: int) -> list[Message]:
+    """The person's held texts, oldest first."""
+    return list(
+        db.session.scalars(
+            sa.select(Message)
+            .where(Message.person_id == person_id, Message.status == HELD)
+            .order_by(Message.created_at, Message.id)
+        )
+    )
+
+
+def held_counts(person_ids: list[int]) -> dict[int, int]:
+    """How many texts wait for each of these people."""
+    if not person_ids:
+        return {}
+    rows = db.session.execute(
+        sa.select(Message.person_id, sa.func.count())
+        .where(Message.person_id.in_(person_ids), Message.status == HELD)
+        .group_by(Message.person_id)
+    )
+    return {person_id: count for person_id, count in rows}
+
+
+def release_held(person_id: int) -> list[int]:
+    """Queue the person's held texts for sending after the caller commits; returns their ids.
+
+    Texts held longer than HELD_MESSAGE_MAX_HOURS are not sent but marked "expired": a
+    reminder for yesterday's activity would only confuse.
+    """
+    cutoff = utcnow() - timedelta(hours=current_app.config["HELD_MESSAGE_MAX_HOURS"])
+    held = sa.and_(Message.person_id == person_id, Message.status == HELD)
+    db.session.execute(
+        sa.update(Message)
+        .where(held, Message.created_at < cutoff)
+        .values(status=EXPIRED)
+        .execution_options(synchronize_session=False)
+    )
+    ids = list(db.session.scalars(sa.select(Message.id).where(held)))
+    if ids:
+        # Conditional, so releasing twice at once queues each row once.
+        db.session.execute(
+            sa.update(Message)
+            .where(Message.id.in_(ids), Message.status == HELD)
+            .values(status=QUEUED)
+            .execution_options(synchronize_session=False)
+        )
+        db.session.info.setdefault(_PENDING, []).extend(ids)
+    return ids
 
 
 def enqueue_send(message_id: int, pipeline: Pipeline | None = None) -> None:

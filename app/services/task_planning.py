@@ -13,6 +13,7 @@ from flask import current_app
 from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
+from app.i18n import N_
 from app.models import (
     Coordinator,
     Message,
@@ -43,7 +44,15 @@ PROGRESS = {
 
 
 class TaskError(ValueError):
-    """What the coordinator asked for cannot be done; the message says why, plainly."""
+    """What the coordinator asked for cannot be done; the message says why, plainly.
+
+    `msgid` and `values` let a page say it in the coordinator's language; `field` names
+    the input it is about, if one. `str()` gives the English text (the command line).
+    """
+
+    def __init__(self, msgid: str, field: str | None = None, **values):
+        super().__init__(msgid.format(**values))
+        self.msgid, self.field, self.values = msgid, field, values
 
 
 def create_task(
@@ -69,20 +78,26 @@ def create_task(
     config = current_app.config
     title, description, place = title.strip(), (description or "").strip(), place.strip()
     contact = (contact or _default_contact(coordinator)).strip()
-    _require(0 < len(title) <= TITLE_MAX, f"the title needs 1 to {TITLE_MAX} characters")
+    _require(0 < len(title) <= TITLE_MAX, N_("The title needs 1 to {most} characters."), "title",
+             most=TITLE_MAX)  # fmt: skip
     _require(len(description) <= DESCRIPTION_MAX,
-             f"the description may have at most {DESCRIPTION_MAX} characters")  # fmt: skip
-    _require(0 < len(place) <= PLACE_MAX, f"the place needs 1 to {PLACE_MAX} characters")
-    _require(0 < len(contact) <= CONTACT_MAX, f"the contact needs 1 to {CONTACT_MAX} characters")
-    _require(1 <= needed <= NEEDED_MAX, f"needed must be 1 to {NEEDED_MAX}")
-    _require(starts_at > now, "the task must start in the future")
+             N_("The description may have at most {most} characters."), "description",
+             most=DESCRIPTION_MAX)  # fmt: skip
+    _require(0 < len(place) <= PLACE_MAX, N_("The place needs 1 to {most} characters."), "place",
+             most=PLACE_MAX)  # fmt: skip
+    _require(0 < len(contact) <= CONTACT_MAX, N_("The contact needs 1 to {most} characters."),
+             "contact", most=CONTACT_MAX)  # fmt: skip
+    _require(1 <= needed <= NEEDED_MAX, N_("Volunteers needed must be 1 to {most}."), "needed",
+             most=NEEDED_MAX)  # fmt: skip
+    _require(starts_at > now, N_("The task must start in the future."), "starts_at")
     if expires_at is None:
         expires_at = starts_at - timedelta(hours=config["TASK_EXPIRY_HOURS"])
         if expires_at <= now:
             expires_at = starts_at
-    _require(now < expires_at <= starts_at, "the expiry must be after now and not after the start")
+    _require(now < expires_at <= starts_at,
+             N_("Answers must close after now and not after the start."), "expires_at")  # fmt: skip
     _require(language is None or (language.isalpha() and len(language) <= 8),
-             "the language is a code such as nb, en or pl")  # fmt: skip
+             N_("The language is a code such as nb, en or pl."), "language")  # fmt: skip
     task = Task(
         title=title, description=description, starts_at=starts_at, place=place,
         contact=contact, needed=needed, accepted=0, area=area or None,
@@ -95,16 +110,17 @@ def create_task(
     task.coordinator = coordinator
     task.code = 99  # the widest two-digit number, for the length check below
     problems = task_texts.too_long(task)
-    _require(not problems, "the title, description, place and contact are too long for two "
-             f"text messages ({', '.join(problems)}); please shorten them")  # fmt: skip
+    _require(not problems, N_("The title, description, place and contact are too long for two "
+                              "text messages ({where}). Please shorten them."),
+             where=", ".join(problems))  # fmt: skip
     _add_with_code(task)
     record(task, "created")
     return task
 
 
-def _require(condition: bool, message: str) -> None:
+def _require(condition: bool, msgid: str, field: str | None = None, **values) -> None:
     if not condition:
-        raise TaskError(message)
+        raise TaskError(msgid, field, **values)
 
 
 def _default_contact(coordinator: Coordinator) -> str:
@@ -122,7 +138,7 @@ def _add_with_code(task: Task) -> None:
             return
         except IntegrityError:
             continue  # another task took this number at the same moment: pick again
-    raise TaskError("could not find a free task number; please try again")
+    raise TaskError(N_("Could not find a free task number. Please try again."))
 
 
 def _free_code() -> int:
@@ -144,13 +160,15 @@ def plan_wave(
 
     Returns (wave, added, refused with the reason). Nobody is texted here.
     """
-    _require(task.status in (Task.OPEN, Task.FILLED), f"task {task.code} is {task.status}")
+    _require(task.status in (Task.OPEN, Task.FILLED), N_("Task {code} is {status}."),
+             code=task.code, status=task.status)  # fmt: skip
     waves = {w.number: w for w in db.session.scalars(
         sa.select(TaskWave).where(TaskWave.task_id == task.id))}  # fmt: skip
     number = number or (max(waves, default=0) + 1)
-    _require(number >= 1, "wave numbers start at 1")
+    _require(number >= 1, N_("Wave numbers start at 1."))
     wave = waves.get(number)
-    _require(wave is None or wave.sent_at is None, f"wave {number} has been sent already")
+    _require(wave is None or wave.sent_at is None, N_("Wave {number} has been sent already."),
+             number=number)  # fmt: skip
     if wave is None:
         wave = TaskWave(task_id=task.id, number=number, after_minutes=after_minutes)
         db.session.add(wave)
@@ -189,7 +207,8 @@ def _refusal(volunteer: Volunteer, on_task: set[int]) -> str | None:
 
 def request_send(task: Task, now: datetime) -> TaskWave | None:
     """Mark the first unsent wave due now; the fan-out job sends it (after quiet hours)."""
-    _require(task.status == Task.OPEN, f"task {task.code} is {task.status}, nothing to send")
+    _require(task.status == Task.OPEN, N_("Task {code} is {status}: there is nothing to send."),
+             code=task.code, status=task.status)  # fmt: skip
     wave = db.session.scalar(
         sa.select(TaskWave)
         .where(TaskWave.task_id == task.id, TaskWave.sent_at.is_(None))

@@ -74,6 +74,62 @@ def register(
     return volunteer
 
 
+def update_details(
+    volunteer: Volunteer,
+    name: str | None = None,
+    language: str | None = None,
+    tags=None,
+    area: str | None = None,
+    note: str | None = None,
+) -> None:
+    """A coordinator corrects a volunteer's details; their status stays as it is."""
+    person = volunteer.person
+    person.name = name or person.name
+    person.language = language or person.language
+    if tags is not None:
+        volunteer.tags = clean_tags(tags)
+    volunteer.area = area or None
+    volunteer.note = note or None
+    db.session.flush()
+
+
+# The statuses a coordinator sees: paused is an active volunteer on a break.
+PAUSED = "paused"
+LIST_STATUSES = (Volunteer.PENDING, Volunteer.ACTIVE, PAUSED, Volunteer.INACTIVE)
+
+
+def status_of(volunteer: Volunteer) -> str:
+    """pending, active, paused or inactive."""
+    if volunteer.status == Volunteer.ACTIVE and volunteer.paused_at is not None:
+        return PAUSED
+    return volunteer.status
+
+
+def listing(status: str | None = None, tag: str | None = None) -> list[Volunteer]:
+    """Volunteers for the coordinators' list: pending first (they wait for a call), then by name."""
+    query = sa.select(Volunteer).join(Volunteer.person)
+    if status == PAUSED:
+        query = query.where(Volunteer.status == Volunteer.ACTIVE, Volunteer.paused_at.is_not(None))
+    elif status == Volunteer.ACTIVE:
+        query = query.where(Volunteer.status == Volunteer.ACTIVE, Volunteer.paused_at.is_(None))
+    elif status in LIST_STATUSES:
+        query = query.where(Volunteer.status == status)
+    pending_first = sa.case((Volunteer.status == Volunteer.PENDING, 0), else_=1)
+    by_name = sa.func.lower(sa.func.coalesce(Person.name, ""))
+    found = db.session.scalars(query.order_by(pending_first, by_name, Volunteer.id)).all()
+    wanted = clean_tags(tag)
+    # Tags are a JSON list, which SQLite and PostgreSQL query differently: filter here.
+    return [v for v in found if set(wanted) <= set(v.tags or [])]
+
+
+def all_tags() -> list[str]:
+    """Every tag in use, for the filter."""
+    tags = set()
+    for found in db.session.scalars(sa.select(Volunteer.tags)):
+        tags.update(found or [])
+    return sorted(tags)
+
+
 def express_interest(person: Person) -> tuple[Volunteer, bool]:
     """The person texted FRIVILLIG: a pending volunteer, unless they are one already.
 
