@@ -21,22 +21,23 @@ class RateLimitTimeout(Exception):
     """No slot came free in time; nothing was sent, so the caller may retry later."""
 
 
-def _limiter() -> MovingWindowRateLimiter:
-    ext = current_app.extensions
-    if "samtale_rate_limiter" not in ext:
-        # Reuse the app's connection pool rather than open a second set of sockets.
+def moving_window(name: str) -> MovingWindowRateLimiter:
+    """The app's moving-window limiter for `name` ("limits" for sends, "signin" …), made
+    once per process on the app's Redis pool rather than a second set of sockets."""
+    ext = current_app.extensions.setdefault("samtale_limiters", {})
+    if name not in ext:
         storage = RedisStorage(
             current_app.config["REDIS_URL"],
             connection_pool=redis_connection().connection_pool,
-            key_prefix="samtale:limits",
+            key_prefix=f"samtale:{name}",
         )
-        ext["samtale_rate_limiter"] = MovingWindowRateLimiter(storage)
-    return ext["samtale_rate_limiter"]
+        ext[name] = MovingWindowRateLimiter(storage)
+    return ext[name]
 
 
 def wait_for_slot(key: str = "sms", timeout: float = 60.0) -> None:
     """Block until one send under `key` is allowed; raise `RateLimitTimeout` after `timeout` s."""
-    limiter = _limiter()
+    limiter = moving_window("limits")
     item = RateLimitItemPerSecond(int(current_app.config["SMS_PER_SECOND"]))
     deadline = time.monotonic() + timeout
     while not limiter.hit(item, key):

@@ -9,25 +9,16 @@ import logging
 
 from flask import current_app
 from limits import RateLimitItemPerMinute
-from limits.storage import RedisStorage
 from limits.strategies import MovingWindowRateLimiter
 from redis.exceptions import RedisError
 
-from app.jobs.queue import redis_connection
+from app.jobs.rate_limit import moving_window
 
 log = logging.getLogger(__name__)
 
 
 def _limiter() -> MovingWindowRateLimiter:
-    ext = current_app.extensions
-    if "samtale_signin_limiter" not in ext:
-        storage = RedisStorage(
-            current_app.config["REDIS_URL"],
-            connection_pool=redis_connection().connection_pool,
-            key_prefix="samtale:signin",
-        )
-        ext["samtale_signin_limiter"] = MovingWindowRateLimiter(storage)
-    return ext["samtale_signin_limiter"]
+    return moving_window("signin")
 
 
 def _item() -> RateLimitItemPerMinute:
