@@ -7,6 +7,7 @@ from sqlalchemy.orm import contains_eager, joinedload
 
 from app.extensions import db
 from app.models import Activity, Occurrence, Organisation, Person, SignUp
+from app.services.signups import promote_first_waiting
 from app.timeutil import local_zone, utcnow
 
 HORIZON_DAYS = 28
@@ -314,25 +315,5 @@ def _fill_from_waiting_list(occurrence: Occurrence) -> None:
     """After capacity went up: move people up from the waiting list and tell them."""
     from app.conversation.notices import send_signup_notice
 
-    while True:
-        first = db.session.scalar(
-            sa.select(SignUp)
-            .where(SignUp.occurrence_id == occurrence.id, SignUp.status == SignUp.WAITING)
-            .order_by(SignUp.queued_at, SignUp.id)
-            .limit(1)
-        )
-        if first is None:
-            return
-        taken = db.session.execute(
-            sa.update(Occurrence)
-            .where(
-                Occurrence.id == occurrence.id,
-                sa.or_(Occurrence.capacity.is_(None), Occurrence.booked < Occurrence.capacity),
-            )
-            .values(booked=Occurrence.booked + 1)
-        ).rowcount
-        if not taken:
-            return
-        first.status = SignUp.CONFIRMED
-        db.session.flush()
-        send_signup_notice("promoted", first, dedup_key=None)
+    while (promoted := promote_first_waiting(occurrence)) is not None:
+        send_signup_notice("promoted", promoted, dedup_key=None)

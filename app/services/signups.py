@@ -88,7 +88,7 @@ def cancel(person: Person, occurrence: Occurrence) -> Result:
         sa.update(Occurrence).where(Occurrence.id == occurrence.id)
         .values(booked=Occurrence.booked - 1)
     )
-    return Result("cancelled", signup, promoted=_promote_first_waiting(occurrence))
+    return Result("cancelled", signup, promoted=promote_first_waiting(occurrence))
 
 
 def _take_place(occurrence: Occurrence) -> bool:
@@ -103,7 +103,8 @@ def _take_place(occurrence: Occurrence) -> bool:
     return taken == 1
 
 
-def _promote_first_waiting(occurrence: Occurrence) -> SignUp | None:
+def promote_first_waiting(occurrence: Occurrence) -> SignUp | None:
+    """Give the first on the waiting list a place, if one is free; None when none moved."""
     first = db.session.scalar(
         sa.select(SignUp)
         .where(SignUp.occurrence_id == occurrence.id, SignUp.status == SignUp.WAITING)
