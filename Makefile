@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 # Extra pytest arguments: make test ARGS="-k simulator -x"
 ARGS ?=
 
-.PHONY: run test messages venv
+.PHONY: run test messages venv bench
 
 run: venv
 	$(BIN)/python scripts/dev.py
@@ -18,6 +18,18 @@ test: venv
 	scripts/services-up.sh
 	$(BIN)/ruff check app tests scripts
 	$(BIN)/python -m pytest $(ARGS)
+
+# Benchmarks (bench/): webhooks, broadcast, accept race, growth, profile; ~15 minutes.
+# Uses PostgreSQL and Redis on 127.0.0.1 when they answer (starting them if installed but
+# stopped), else SQLite and an embedded Redis; says which. Results in bench/results/.
+# One benchmark alone: .venv/bin/python -m bench.webhooks sms (see bench/run_all.py).
+bench: venv $(VENV)/.installed-bench
+	CHROMIUM=skip scripts/services-up.sh
+	$(BIN)/python -m bench.run_all $(ARGS)
+
+$(VENV)/.installed-bench: pyproject.toml
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev,test,bench]'
+	@touch $@
 
 # Extract messages from code and flows, then merge them into every language's catalog.
 # (The app compiles the .po catalogs in memory when it starts: there is no .mo to build.)
