@@ -1,12 +1,13 @@
 """A resident's whole conversation by SMS, through signed webhook requests."""
 
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 
 import sqlalchemy as sa
 
 from app.extensions import db
 from app.models import CallbackRequest, Conversation, Message, Person, SignUp
 from app.sms_length import segments
+from app.timeutil import local_zone, utcnow
 from tests import factories
 from tests.conftest import RESIDENT
 
@@ -213,3 +214,16 @@ def test_every_message_in_and_out_is_stored(ctx, sms):
     db.session.expire_all()
     kinds = [(m.direction, m.status) for m in db.session.scalars(sa.select(Message))]
     assert kinds == [("in", "received"), ("out", "replied")]
+
+
+def test_signing_up_on_the_day_itself_promises_no_reminder_the_day_before(ctx, sms):
+    now = utcnow()
+    zone = local_zone()
+    midnight = datetime.combine(now.astimezone(zone).date() + timedelta(days=1), time(), zone)
+    later_today = now + (midnight - now) / 2
+    today = factories.occurrence(title="Kveldstur", starts_at=later_today).code
+    tomorrow = factories.occurrence(title="Formiddagstreff", starts_in=timedelta(days=1)).code
+    sms("Hei"), sms("1")
+    [same_day] = sms(f"MELD {today}")
+    assert "i dag kl." in same_day and "dagen før" not in same_day
+    assert "dagen før" in sms(f"MELD {tomorrow}")[0]

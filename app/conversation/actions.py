@@ -13,6 +13,7 @@ from app.models import Occurrence, Person
 from app.services import activities, callbacks, signups
 from app.services.people import language_of
 from app.sms_length import segments
+from app.timeutil import local_zone
 
 PAGE = 3
 # Room for the activity details in an INFO reply: two GSM-7 segments less the line after it.
@@ -139,8 +140,8 @@ def _details(actions: PersonActions, occurrence: Occurrence) -> str:
     return details
 
 
-@action("sign_up", "joined", "waiting", "already", "already_waiting", "no_code", "not_found",
-        "started")  # fmt: skip
+@action("sign_up", "joined", "joined_today", "waiting", "already", "already_waiting", "no_code",
+        "not_found", "started")  # fmt: skip
 def sign_up(actions: PersonActions, code, data) -> Outcome:
     occurrence, problem = _occurrence(code)
     if problem:
@@ -149,7 +150,14 @@ def sign_up(actions: PersonActions, code, data) -> Outcome:
     values = actions.describe(occurrence)
     if result.position:
         values["position"] = result.position
-    return Outcome(result.outcome, values)
+    return Outcome(joined_outcome(result.outcome, occurrence, actions.now), values)
+
+
+def joined_outcome(outcome: str, occurrence: Occurrence, now: datetime) -> str:
+    """"joined_today" for a place taken on the day itself: no reminder "the day before" comes."""
+    zone = local_zone()
+    today = occurrence.starts_at.astimezone(zone).date() == now.astimezone(zone).date()
+    return "joined_today" if outcome == "joined" and today else outcome
 
 
 @action("my_signups", "listed", "none")

@@ -13,7 +13,7 @@ from babel.dates import format_date
 
 from app import i18n
 from app.conversation import notices
-from app.conversation.actions import PersonActions, action
+from app.conversation.actions import PersonActions, action, joined_outcome
 from app.conversation.engine import Outcome, Prompt
 from app.conversation.flow import get_flow
 from app.conversation.render import render
@@ -89,7 +89,8 @@ def _text_confirmation(actions: PersonActions, occurrence: Occurrence, result) -
     values = notices.occurrence_values(occurrence, actions.language)
     if result.position:
         values["position"] = result.position
-    prompts = [Prompt(m, values) for m in flow.commands["join"].say[result.outcome]]
+    outcome = joined_outcome(result.outcome, occurrence, actions.now)
+    prompts = [Prompt(m, values) for m in flow.commands["join"].say[outcome]]
     text = "\n".join(render(flow, prompts, actions.language))
     return outbox.queue_sms(actions.person, text, kind="confirmation") is not None
 
