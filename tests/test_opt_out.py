@@ -33,7 +33,7 @@ def test_every_twilio_opt_out_word_opts_out(ctx, sms, word):
 
 @pytest.mark.parametrize("word", ["START", "yes", "UNSTOP"])
 def test_every_twilio_opt_in_word_opts_back_in(ctx, sms, word):
-    sms("Hei"), sms("2"), sms("STOP")
+    sms("Hei"), sms("3"), sms("STOP")
     [reply] = sms(word)
     assert reply.startswith("Welcome back!")
     assert not person().opted_out
@@ -65,13 +65,13 @@ def test_an_opted_out_person_asking_for_a_person_is_still_noted(ctx, sms):
 
 
 def test_start_when_not_opted_out_shows_the_menu(ctx, sms):
-    sms("Hei"), sms("2")
+    sms("Hei"), sms("3")
     assert sms("START")[0].startswith("Reply with a number: 1 What is on.")
 
 
 @pytest.mark.parametrize("word", ["HELP", "info"])
 def test_twilio_help_words_alone_get_our_help(ctx, sms, word):
-    sms("Hei"), sms("2")
+    sms("Hei"), sms("3")
     assert sms(word)[0].startswith("ACTIVITIES: what is on.")
 
 

@@ -60,7 +60,7 @@ def test_a_call_shows_what_is_said_with_its_language(ctx, phone):
 
     assert data["call_sid"].startswith("CAsim") and data["waits_for"] == "keys"
     assert data["url"].endswith("/twilio/voice/step?n=1") and data["speech"] is True
-    assert {"text": "For English, press 2.", "language": "en-GB"} in data["said"]
+    assert {"text": "For English, press 3.", "language": "en-GB"} in data["said"]
     assert {"text": "For norsk, trykk 1.", "language": "nb-NO"} in data["said"]
     assert db.session.scalar(sa.select(Call.call_sid)) == data["call_sid"]
 

@@ -59,14 +59,14 @@ def test_a_new_caller_hears_each_language_offered_in_itself(ctx, voice_call):
     says = call.gather.findall("Say")
     spoken = [(s.get("language"), s.get("voice"), "".join(s.itertext())) for s in says]
     assert ("nb-NO", "Polly.Ida-Neural", "For norsk, trykk 1.") in spoken
-    assert ("en-GB", "Polly.Amy-Neural", "For English, press 2.") in spoken
+    assert ("en-GB", "Polly.Amy-Neural", "For English, press 3.") in spoken
     assert call.gather.get("input") == "dtmf speech" and call.gather.get("numDigits") == "1"
     assert int(call.gather.get("timeout")) > 5  # longer than Twilio's default, for elderly callers
     assert call.gather.get("actionOnEmptyResult") == "true"
 
 
 def test_choosing_a_language_keeps_it_and_the_menu_follows_in_it(ctx, voice_call):
-    call = voice_call().press("2")
+    call = voice_call().press("3")
 
     assert person().language == "en"
     assert "To hear what is on, press 1." in call.said
@@ -94,10 +94,10 @@ def test_speech_is_slowed_down_with_ssml_prosody(ctx, voice_call):
 
 
 def test_a_key_not_on_the_language_menu_asks_again(ctx, voice_call):
-    call = voice_call().press("7")
+    call = voice_call().press("5")
 
     assert call.said.startswith("Den tasten står ikke på listen.")
-    assert "For English, press 2." in call.said
+    assert "For English, press 3." in call.said
     assert person().language is None
 
 

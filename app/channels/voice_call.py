@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from flask import current_app
 from twilio.twiml.voice_response import VoiceResponse
 
-from app.channels import voice_handoff, voice_twiml
+from app.channels import voice_handoff, voice_language, voice_twiml
 from app.channels.sms import where
 from app.channels.voice_handoff import PHASE
 from app.channels.voice_twiml import Unspeakable, url
@@ -134,7 +134,7 @@ def _replay(call: Call, n: int | None) -> str:
         return call.last_response or voice_handoff.goodbye(language)
     # An old or unexpected step: the current prompt again, acting on nothing.
     flow = get_flow(FLOW)
-    prompts = engine.state_prompts(flow, call.state)
+    prompts = engine.state_prompts(flow, call.state, dict(call.data or {}))
     try:
         return str(voice_twiml.gather(flow, prompts, language, url("step", call.step + 1)))
     except Unspeakable:
@@ -145,15 +145,18 @@ def _respond(call: Call, person: Person, turn: engine.Turn, n: int) -> str:
     """The turn as TwiML; on a handoff (or where nothing can be said) the way to a person."""
     language = people.language_of(person)
     prompts = turn.prompts
+    interpreter = False
     if not turn.handoff:
         try:
             return str(voice_twiml.gather(get_flow(FLOW), prompts, language, url("step", n)))
         except Unspeakable as missing:
             log.warning("call %s: no voice or recording (%s): to a person", call.call_sid, missing)
             prompts = []
+            # No voice at all: whoever calls back needs an interpreter, and staff see so.
+            interpreter = voice_language.voice(language) is None
     response = VoiceResponse()
     voice_handoff.speak(response, prompts, language)
-    voice_handoff.hand_over(response, person, turn.data, n)
+    voice_handoff.hand_over(response, person, turn.data, n, interpreter=interpreter)
     return str(response)
 
 

@@ -15,12 +15,13 @@ from app.channels.voice_twiml import Unspeakable, url
 from app.conversation.engine import Prompt
 from app.conversation.flow import get_flow
 from app.models import Person
-from app.services import opening_hours, people, voice_callbacks
+from app.services import callbacks, opening_hours, people, voice_callbacks
 from app.timeutil import local_zone, utcnow
 
 log = logging.getLogger(__name__)
 FLOW = "voice"
 PHASE = "phase"  # call data: "dial" or "record" once the engine has handed over
+INTERPRETER = "interpreter"  # call data: the caller needs an interpreter
 TALKED = {"completed", "answered"}  # DialCallStatus when staff picked up
 _RECORD_SILENCE = 10  # seconds of silence that end a message: people pause to think
 
@@ -39,11 +40,20 @@ def staff_on_duty(now=None) -> bool:
 
 
 def speak(response, prompts: list[Prompt], language: str) -> None:
-    """Say what can be said; a handoff goes ahead even where nothing can be."""
-    try:
-        voice_twiml.speak(response, get_flow(FLOW), prompts, language)
-    except Unspeakable:
-        pass
+    """Say what can be said; a handoff goes ahead even where nothing can be.
+
+    What the caller's language can neither speak nor play is said in the default
+    language: before a tone or a transfer, words the caller may half understand are
+    kinder than silence.
+    """
+    default = current_app.config["DEFAULT_LANGUAGE"]
+    for prompt in prompts:
+        for speaker in dict.fromkeys((language, default)):
+            try:
+                voice_twiml.speak(response, get_flow(FLOW), [prompt], speaker)
+                break
+            except Unspeakable:
+                continue
 
 
 def say(response, name: str, language: str) -> None:
@@ -51,8 +61,22 @@ def say(response, name: str, language: str) -> None:
     speak(response, [Prompt(get_flow(FLOW).texts[name])], language)
 
 
-def hand_over(response: VoiceResponse, person: Person, data: dict, n: int | None) -> None:
-    """Put the caller through to staff on duty, or take a message when there is none."""
+def hand_over(
+    response: VoiceResponse, person: Person, data: dict, n: int | None, interpreter: bool = False
+) -> None:
+    """Put the caller through to staff on duty, or take a message when there is none.
+
+    `interpreter`: the caller's language has no voice and the prompts no recording, so
+    whoever helps will need an interpreter. A callback request says so (and the
+    language) at once, even when the call is put through: a call without a shared
+    language usually ends in arranging one.
+    """
+    if interpreter:
+        language = people.language_of(person)
+        request = voice_callbacks.ask_for_person(person, language)
+        callbacks.note_interpreter(request, language)
+        data[INTERPRETER] = True
+        say(response, "interpreter", language)
     if staff_on_duty():
         data[PHASE] = "dial"
         dial(response, people.language_of(person), n)

@@ -1,21 +1,13 @@
 """What the phone can do in each language: a voice to speak it, recognising speech.
 
-A table in code, since it is a fact about Twilio rather than a choice of ours
-(TWILIO_NOTES.md); the voice itself is configuration (VOICE_<LANG>).
+The facts about Twilio (speech recognition, <Say> language) are in the languages
+table (`app/languages.py`); the voice itself is configuration (VOICE_<LANG>).
 """
 
 from flask import current_app
 
-# Twilio speech recognition: the `language` of <Gather input="dtmf speech">.
-# None for Somali and Tigrinya, so callers in those languages use the keypad.
-SPEECH = {
-    "nb": "nb-NO", "en": "en-GB", "pl": "pl-PL", "lt": "lt-LT", "uk": "uk-UA",
-    "ar": "ar-EG", "ur": "ur-PK", "fa": "fa-IR",
-}  # fmt: skip
-# The `language` of <Say> for each language that has a voice.
-SAY = {
-    "nb": "nb-NO", "en": "en-GB", "pl": "pl-PL", "lt": "lt-LT", "uk": "uk-UA", "ar": "ar-EG",
-}  # fmt: skip
+from app import languages
+
 # Only these voices read SSML <prosody>; Twilio's basic man/woman/alice do not.
 _PROSODY_PREFIXES = ("Polly.", "Google.")
 
@@ -26,11 +18,15 @@ def voice(language: str) -> str | None:
 
 
 def speech_language(language: str) -> str | None:
-    return SPEECH.get(language)
+    """Twilio's speech recognition language (<Gather language>); None: keypad only."""
+    row = languages.get(language)
+    return row.speech if row else None
 
 
 def say_language(language: str) -> str | None:
-    return SAY.get(language)
+    """The `language` of <Say> for the language's voice."""
+    row = languages.get(language)
+    return row.say if row else None
 
 
 def slows_down(voice_name: str) -> bool:

@@ -3,6 +3,11 @@
 A language with a TTS voice is spoken; one without is played from recorded prompts,
 one file per prompt; a prompt with neither cannot be said (`Unspeakable`), and the
 caller is then put through to a person instead of hearing the wrong language.
+
+The language menu is the exception, since the caller has not chosen yet: each option
+is said in its own language (its voice, else its recording, else the caller's voice
+naming it: "For somali, press 2."), and what the caller's language cannot say is said
+in the default language.
 """
 
 import hashlib
@@ -14,9 +19,10 @@ from twilio.twiml.voice_response import Gather, VoiceResponse
 
 from app import i18n
 from app.channels import voice_language
-from app.conversation.engine import Prompt
-from app.conversation.flow import Flow
+from app.conversation.engine import OFFER, Prompt
+from app.conversation.flow import LANGUAGE_CHOICE, Flow
 from app.conversation.render import render
+from app.i18n import N_
 
 # The step URLs a TwiML answer names, by kind of step.
 PATHS = {"step": "/twilio/voice/step", "dial": "/twilio/voice/dial-done",
@@ -24,6 +30,9 @@ PATHS = {"step": "/twilio/voice/step", "dial": "/twilio/voice/dial-done",
 # Placeholders fixed by configuration, which a recorded prompt can contain.
 _RECORDABLE = {"digit"}
 _FIELD = re.compile(r"\{(\w+)\}")
+# A language menu option for a language that can neither be spoken nor played: said in
+# the caller's language (or the default one), with the language's name in that language.
+OPTION_NAMED = N_("For {language}, press {digit}.")
 
 
 class Unspeakable(Exception):
@@ -51,18 +60,61 @@ def recording_url(language: str, msgid: str) -> str | None:
     return f"{base}/twilio/voice/prompts/{quote(language)}/{key}.mp3"
 
 
+def recordable(flow: Flow) -> list[str]:
+    """Every text of a voice flow that can be recorded, as its recording is keyed: the
+    prompts without details, and the language menu's option for each key of a step
+    ("For English, press 1." … "press 3.") and its "more" with the key after them."""
+    texts, menu = [], set()
+    for state in flow.states.values():
+        if state.digits != LANGUAGE_CHOICE:
+            continue
+        per_step = state.per_step or len(current_app.config["LANGUAGES"])
+        texts += [m.format(digit=k) for m in state.each_language for k in range(1, per_step + 1)]
+        texts += [m.format(digit=per_step + 1) for m in state.more]
+        menu |= {*state.each_language, *state.more}
+    texts += [m for _, m in flow.prompts() if m not in menu and not _FIELD.findall(m)]
+    return list(dict.fromkeys(texts))
+
+
 def speak(parent, flow: Flow, prompts: list[Prompt], language: str) -> None:
     """Add each prompt to `parent` (a response or a Gather); raises Unspeakable."""
+    offering = any(p.each_language for p in prompts)
+    default = current_app.config["DEFAULT_LANGUAGE"]
     for prompt in prompts:
         if prompt.each_language:
-            for digit, code in enumerate(current_app.config["LANGUAGES"], 1):
-                one = Prompt(prompt.msgid, {**prompt.values, "digit": digit})
-                try:
-                    _speak_one(parent, flow, one, code)
-                except Unspeakable:
-                    continue  # that language's option is still there on the keypad
-        else:
+            for digit, code in options(prompt):
+                _offer(parent, flow, Prompt(prompt.msgid, {"digit": digit}), code, language)
+            continue
+        try:
             _speak_one(parent, flow, prompt, language)
+        except Unspeakable:
+            if not offering or language == default:
+                raise
+            _speak_one(parent, flow, prompt, default)
+
+
+def options(prompt: Prompt) -> list[tuple[int, str]]:
+    """(key, language) of each option of a language menu prompt: this step's, or all."""
+    if OFFER in prompt.values:
+        return [(int(digit), code) for digit, code in prompt.values[OFFER]]
+    return list(enumerate(current_app.config["LANGUAGES"], 1))
+
+
+def _offer(parent, flow: Flow, option: Prompt, code: str, caller: str) -> None:
+    """One language's option: in its own voice or recording, else named by another."""
+    try:
+        _speak_one(parent, flow, option, code)
+        return
+    except Unspeakable:
+        pass
+    for speaker in dict.fromkeys((caller, current_app.config["DEFAULT_LANGUAGE"])):
+        if voice_language.voice(speaker):
+            text = i18n.gettext(speaker, OPTION_NAMED).format(
+                language=i18n.name_in(code, speaker), digit=option.values["digit"]
+            )
+            say_text(parent, text, speaker)
+            return
+    # Nothing can name it: the key still chooses it.
 
 
 def say_text(parent, text: str, language: str) -> None:

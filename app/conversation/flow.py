@@ -47,6 +47,12 @@ class State:
     unknown: list[str] = field(default_factory=list)
     # Said once for each enabled language, in that language, with {digit} its number.
     each_language: list[str] = field(default_factory=list)
+    # A language menu in steps: this many languages at a time, then `more` with {digit}
+    # the key that offers the next ones (the phone: a listener cannot take eleven).
+    per_step: int | None = None
+    more: list[str] = field(default_factory=list)
+    # Offer first the language the person's phone number suggests (+48: Polski).
+    suggest: bool = False
 
 
 @dataclass(frozen=True)
@@ -85,7 +91,7 @@ class Flow:
             for outcome, prompts in command.say.items():
                 found += [(f"command {command.name}, {outcome}", p) for p in prompts]
         for state in self.states.values():
-            prompts = state.say + state.unknown + state.each_language
+            prompts = state.say + state.unknown + state.each_language + state.more
             found += [(f"state {state.name}", p) for p in prompts]
         for i, prompts in enumerate(self.unknown, 1):
             found += [(f"unknown #{i}", p) for p in prompts]
@@ -130,6 +136,9 @@ def load_flow(path: Path) -> Flow:
                 digits=spec.get("digits", {}),
                 unknown=list(spec.get("unknown", [])),
                 each_language=list(spec.get("each_language", [])),
+                per_step=spec.get("per_step"),
+                more=list(spec.get("more", [])),
+                suggest=bool(spec.get("suggest", False)),
             )
             for name, spec in raw["states"].items()
         }
@@ -191,6 +200,12 @@ def _check(flow: Flow) -> None:
                 raise FlowError(f"{where}: state {state.name} digit leads to unknown {target!r}")
         if not state.say and not state.each_language:
             raise FlowError(f"{where}: state {state.name} has no prompt")
+        if state.per_step is not None and (
+            state.digits != LANGUAGE_CHOICE or not isinstance(state.per_step, int)
+            or state.per_step < 1 or not state.more
+        ):  # fmt: skip
+            raise FlowError(f"{where}: state {state.name}: per_step needs a language menu, "
+                            "a number of 1 or more and a `more` prompt")  # fmt: skip
     if "choose_language" not in flow.commands:
         raise FlowError(f"{where}: a flow must say how a language is chosen")
     for location, prompt in flow.prompts():

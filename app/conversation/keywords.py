@@ -9,20 +9,36 @@ import unicodedata
 from dataclasses import dataclass
 
 # Letters people type without a Norwegian keyboard; Unicode does not decompose these.
-_FOLD = str.maketrans({"ø": "o", "æ": "ae", "đ": "d", "ł": "l", "ı": "i"})
+# Arabic-script letters that people write one for the other, depending on keyboard and
+# country (Persian and Urdu yeh and kaf, alef maksura, teh marbuta, heh forms), and the
+# tatweel that only stretches a word: each the same letter here.
+_FOLD = str.maketrans({
+    "ø": "o", "æ": "ae", "đ": "d", "ł": "l", "ı": "i",
+    "ی": "ي", "ى": "ي", "ک": "ك", "ة": "ه", "ۀ": "ه", "ہ": "ه", "ھ": "ه", "ـ": None,
+})  # fmt: skip
 _LETTER_DIGIT = re.compile(r"(?<=[^\W\d_])(?=\d)|(?<=\d)(?=[^\W\d_])")
 # Only the first part of a long message can hold a command.
 _PARSE_LIMIT = 200
 
 
 def normalise(text: str) -> str:
-    """Lower case, no accents, any script's digits as 0-9, words separated by one space."""
-    text = unicodedata.normalize("NFKC", text[:_PARSE_LIMIT]).casefold()
+    """Lower case, no accents or vowel marks, any script's digits as 0-9, words separated
+    by one space. The same for keywords and for what people type, so they meet.
+
+    Digits: Arabic-Indic (٤٥), Persian (۴۵), full-width and every other Unicode decimal
+    digit read as 0-9; Ge'ez numerals ፩-፱ as 1-9. Invisible format characters (direction
+    marks) are dropped; the Persian zero-width non-joiner separates like a space, which
+    is what people without a Persian keyboard type in its place.
+    """
+    text = unicodedata.normalize("NFKC", text[:_PARSE_LIMIT]).casefold().replace("\u200c", " ")
     chars = []
     for ch in unicodedata.normalize("NFD", text):
-        if unicodedata.category(ch) == "Mn":
-            continue  # a combining accent
+        category = unicodedata.category(ch)
+        if category in ("Mn", "Cf"):
+            continue  # a combining accent or vowel mark (harakat), or an invisible mark
         digit = unicodedata.decimal(ch, None)
+        if digit is None and "\u1369" <= ch <= "\u1371":
+            digit = unicodedata.digit(ch, None)
         chars.append(str(digit) if digit is not None else ch)
     text = "".join(chars).translate(_FOLD)
     text = re.sub(r"[^\w]+|_", " ", text)

@@ -5,16 +5,20 @@ from app.conversation.engine import Prompt
 from app.conversation.flow import get_flow
 from app.conversation.render import render
 from app.models import Occurrence, Person, SignUp
-from app.services import outbox
+from app.services import activity_translations, outbox
 from app.services.people import language_of
 from app.timeutil import local_zone
 
 
 def occurrence_values(occurrence: Occurrence, language: str) -> dict:
-    """What prompts say about an occurrence: code, title, place, day and time."""
+    """What prompts say about an occurrence: code, title, place, day and time.
+
+    The title in the reader's language where staff translated it, else the activity's
+    own with "(in Norwegian)" (see `activity_translations.localised`).
+    """
     zone = local_zone()
     return {
-        "title": occurrence.activity.title,
+        "title": activity_translations.localised(occurrence.activity, language).noted_title,
         "day": i18n.format_day(occurrence.starts_at, language, zone),
         "time": i18n.format_clock(occurrence.starts_at, language, zone),
         "place": occurrence.activity.place,

@@ -20,7 +20,7 @@ from app.conversation.render import render
 from app.extensions import db
 from app.i18n import N_
 from app.models import Occurrence, SignUp
-from app.services import activities, outbox, signups
+from app.services import activities, activity_translations, outbox, signups
 from app.timeutil import local_zone
 
 CURSOR, CURRENT = "cursor", "current"  # index in the list, and the occurrence id read
@@ -28,9 +28,12 @@ _MOBILE = {phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIX
 
 
 def spoken(actions: PersonActions, occurrence: Occurrence) -> dict:
-    """Values for reading an occurrence aloud: the weekday and month in full words."""
+    """Values for reading an occurrence aloud: the weekday and month in full words, and
+    "(in Norwegian)" after a title the caller's voice reads in a language not theirs."""
     values = actions.describe(occurrence)
     values["day"] = spoken_day(occurrence.starts_at, actions.language)
+    values["title"] = activity_translations.localised(occurrence.activity,
+                                                      actions.language).noted_title  # fmt: skip
     return values
 
 

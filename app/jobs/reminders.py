@@ -13,6 +13,7 @@ from flask import current_app
 from app.conversation.notices import send_signup_notice
 from app.extensions import db
 from app.models import Activity, Occurrence, SignUp
+from app.services import activity_translations
 from app.services.activities import ensure_occurrences
 from app.timeutil import local_zone, utcnow
 
@@ -50,6 +51,8 @@ def send_due_reminders(now: datetime | None = None) -> int:
             SignUp.created_at < send_from,
         )
     ).all()
+    # Titles in each person's language: every activity's translations in one query.
+    activity_translations.preload({signup.occurrence.activity for signup in due})
     for signup in due:
         send_signup_notice("reminder", signup, dedup_key=f"reminder:{signup.id}")
     db.session.commit()

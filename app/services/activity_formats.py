@@ -7,6 +7,7 @@ Times in files are local wall-clock times (TIMEZONE) unless the file says otherw
 import csv
 import hashlib
 import io
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -23,6 +24,8 @@ CSV_COLUMNS = (
     "external_id",
 )  # fmt: skip
 REQUIRED_COLUMNS = ("title", "starts_at", "place")
+# title_pl, description_ar …: the activity in another language (app.languages codes).
+TRANSLATION_COLUMN = re.compile(r"^(title|description)_([a-z]{2,3})$")
 DEFAULT_DURATION = 120
 MAX_DURATION = 7 * 24 * 60
 # Column widths of the activities table; longer text is cut rather than refused.
@@ -66,6 +69,8 @@ class Row:
     fields: dict
     # Local dates of a weekly series that do not take place (iCal EXDATE).
     skip_dates: set[date] = field(default_factory=set)
+    # language -> {"title": …, "description": …} from title_<lang>/description_<lang>.
+    translations: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
 @dataclass
@@ -105,7 +110,7 @@ def parse_csv(data: bytes, zone: ZoneInfo, now: datetime) -> Parsed:
         )
     reader.fieldnames = header
     parsed = Parsed()
-    unknown = [c for c in header if c and c not in CSV_COLUMNS]
+    unknown = [c for c in header if c and c not in CSV_COLUMNS and not _translation_column(c)]
     if unknown:
         parsed.notes.append(
             Note("1", N_("Columns not used: {columns}."), {"columns": ", ".join(unknown)})
@@ -120,6 +125,7 @@ def parse_csv(data: bytes, zone: ZoneInfo, now: datetime) -> Parsed:
         except _Skip as skip:
             parsed.notes.append(Note(where, skip.msgid, skip.values))
             continue
+        row.translations = _translations(record)
         if _is_over(row, now, zone):
             parsed.past += 1
             continue
@@ -170,6 +176,27 @@ def _csv_row(where: str, values: dict, zone: ZoneInfo) -> Row:
     )  # fmt: skip
     external_id = values.get("external_id") or _derived_id(fields)
     return Row(where, external_id, values.get("organisation") or None, fields)
+
+
+def _translation_column(name: str) -> tuple[str, str] | None:
+    """("title", "pl") for a column title_pl naming a language we know, else None."""
+    from app import languages
+
+    found = TRANSLATION_COLUMN.match(name)
+    if found and languages.get(found.group(2)):
+        return found.group(1), found.group(2)
+    return None
+
+
+def _translations(record: dict) -> dict[str, dict[str, str]]:
+    """A row's titles and descriptions in other languages; a language without a title
+    has none (a description alone is not enough to show)."""
+    found: dict[str, dict[str, str]] = {}
+    for column, value in record.items():
+        kind = _translation_column(column or "")
+        if kind and (value or "").strip():
+            found.setdefault(kind[1], {})[kind[0]] = value.strip()[: LIMITS.get(kind[0], 2000)]
+    return {code: texts for code, texts in found.items() if texts.get("title")}
 
 
 def _number(value: str | None, column: str, default):

@@ -13,7 +13,7 @@ from app.conversation.notices import notice_text
 from app.models import Message, Person, Task
 from app.services import outbox
 from app.services.people import language_of, masked
-from app.sms_length import segments
+from app.sms_length import NOTICE_SEGMENTS, encoding, segments
 from app.timeutil import local_zone
 
 MAX_SEGMENTS = 2
@@ -62,26 +62,55 @@ def names_list(people: list[Person]) -> str:
     return ", ".join(shown)
 
 
-def send(person: Person, name: str, task: Task, dedup_key: str | None, **extra) -> Message | None:
-    """Queue notice `name` about `task` to `person` (at most once per `dedup_key`)."""
+def text(person: Person, name: str, task: Task, **extra) -> str:
+    """Notice `name` about `task` as `person` reads it, in their language."""
     values = {**task_values(task, language_of(person)), **extra}
     # An empty description would leave two spaces in the request.
-    text = re.sub(r" {2,}", " ", notice_text(name, person, values))
-    return outbox.queue_sms(person, text, kind=name[:20], dedup_key=dedup_key)
+    return re.sub(r" {2,}", " ", notice_text(name, person, values))
+
+
+def send(person: Person, name: str, task: Task, dedup_key: str | None, **extra) -> Message | None:
+    """Queue notice `name` about `task` to `person` (at most once per `dedup_key`)."""
+    body = text(person, name, task, **extra)
+    return outbox.queue_sms(person, body, kind=name[:20], dedup_key=dedup_key)
 
 
 def too_long(task: Task) -> list[str]:
-    """The volunteer notices that would not fit in MAX_SEGMENTS, as "task_request [nb]"."""
+    """The volunteer notices that would not fit (MAX_SEGMENTS; in UCS-2 one more), as
+    "task_request [nb]"."""
     from app.conversation.engine import Prompt
     from app.conversation.flow import get_flow
     from app.conversation.render import render
 
     flow = get_flow("sms")
     problems = []
-    for language in current_app.config["LANGUAGES"]:
+    for language in _volunteer_languages(task):
         values = task_values(task, language)
         for name in VOLUNTEER_NOTICES:
             [text] = render(flow, [Prompt(flow.notices[name], values)], language)
-            if segments(text) > MAX_SEGMENTS:
+            # Two segments in GSM-7; three in UCS-2, where two hold only 134 characters.
+            if segments(text) > NOTICE_SEGMENTS[encoding(text)]:
                 problems.append(f"{name} [{language}]")
     return problems
+
+
+def _volunteer_languages(task: Task) -> list[str]:
+    """The enabled languages the task's request can be read in: its required language,
+    else those of the volunteers there are (and the default). With eleven languages
+    enabled, a language nobody volunteers in must not make a task too long to send."""
+    import sqlalchemy as sa
+
+    from app.extensions import db
+    from app.models import Volunteer
+
+    config = current_app.config
+    if task.required_language:
+        wanted = {task.required_language}
+    else:
+        spoken = db.session.scalars(
+            sa.select(Person.language).join(Volunteer, Volunteer.person_id == Person.id)
+            .where(Volunteer.status != Volunteer.INACTIVE).distinct()
+        )  # fmt: skip
+        wanted = {language or config["DEFAULT_LANGUAGE"] for language in spoken}
+        wanted.add(config["DEFAULT_LANGUAGE"])
+    return [code for code in config["LANGUAGES"] if code in wanted]

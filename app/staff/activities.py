@@ -8,13 +8,13 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from app import i18n
+from app import i18n, languages
 from app.extensions import db
 from app.models import Activity, Occurrence
-from app.services import activities, activity_import, activity_lists, audit
+from app.services import activities, activity_import, activity_lists, activity_translations, audit
 from app.services.people import masked
 from app.staff import bp
-from app.staff.activity_forms import ActivityForm, ImportForm
+from app.staff.activity_forms import ActivityForm, ImportForm, activity_form
 from app.staff.auth import role_required
 from app.staff.forms import EmptyForm
 from app.staff.language import _, ui_language
@@ -37,6 +37,42 @@ def _fields(form: ActivityForm) -> dict:
     fields["repeat_until"] = form.repeat_until.data if form.repeat_weekly.data else None
     fields["organisation"] = activities.organisation_named(form.organisation.data)
     return fields
+
+
+def _translated_form(**kwargs) -> ActivityForm:
+    """The activity form with a title and description for each language residents read."""
+    return activity_form(activity_translations.translatable_languages())(**kwargs)
+
+
+def _translations(form: ActivityForm) -> list[tuple[str, object]]:
+    """(language, its subform) for the form's translation fields, in menu order."""
+    return [(code, getattr(form, f"translation_{code}"))
+            for code in activity_translations.translatable_languages()]  # fmt: skip
+
+
+def _translation_rows(form: ActivityForm) -> list[dict]:
+    """What the form page shows per language: its name in itself, and its direction."""
+    return [{"code": code, "form": sub, "name": i18n.language_name(code),
+             "dir": "rtl" if languages.is_rtl(code) else "ltr"}
+            for code, sub in _translations(form)]  # fmt: skip
+
+
+def _fill_translations(form: ActivityForm, activity: Activity) -> None:
+    for code, sub in _translations(form):
+        found = activity_translations.translation(activity, code)
+        if found is not None:
+            sub.form.title.data, sub.form.description.data = found.title, found.description
+
+
+def _save_translations(form: ActivityForm, activity: Activity) -> None:
+    """Keep what staff wrote per language; a language left empty has no translation."""
+    for code, sub in _translations(form):
+        title = (sub.form.title.data or "").strip()
+        if title:
+            activity_translations.set_translation(activity, code, title,
+                                                  sub.form.description.data)  # fmt: skip
+        else:
+            activity_translations.remove_translation(activity, code)
 
 
 def when(moment: datetime | None) -> str:
@@ -75,17 +111,18 @@ def activities_list():
 @bp.route("/activities/new", methods=["GET", "POST"])
 @role_required("coordinator")
 def activity_new():
-    form = ActivityForm()
+    form = _translated_form()
     if form.validate_on_submit():
         fields = _fields(form)
         activity = activities.create_activity(fields.pop("organisation"), **fields)
+        _save_translations(form, activity)
         audit.record(current_user, "create_activity", obj=activity, detail=activity.title)
         db.session.commit()
         flash(_("{title} is created.", title=activity.title), "success")
         return redirect(url_for("staff.activity", activity_id=activity.id))
     return render_template(
         "staff/activities/form.html", form=form, activity=None,
-        organisations=activity_lists.organisations(),
+        organisations=activity_lists.organisations(), translations=_translation_rows(form),
     )  # fmt: skip
 
 
@@ -105,13 +142,15 @@ def activity(activity_id: int):
 @role_required("coordinator")
 def activity_edit(activity_id: int):
     found = _activity(activity_id)
-    form = ActivityForm(obj=found)
+    form = _translated_form(obj=found)
     if request.method == "GET":
         local = found.starts_at.astimezone(local_zone())
         form.date.data, form.time.data = local.date(), local.time()
         form.organisation.data = found.organisation.name
+        _fill_translations(form, found)
     if form.validate_on_submit():
         told = activities.update_activity(found, **_fields(form))
+        _save_translations(form, found)
         audit.record(current_user, "edit_activity", obj=found, detail=found.title)
         db.session.commit()
         flash(_("Saved."), "success")
@@ -120,7 +159,7 @@ def activity_edit(activity_id: int):
         return redirect(url_for("staff.activity", activity_id=found.id))
     return render_template(
         "staff/activities/form.html", form=form, activity=found,
-        organisations=activity_lists.organisations(),
+        organisations=activity_lists.organisations(), translations=_translation_rows(form),
     )  # fmt: skip
 
 

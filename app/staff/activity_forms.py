@@ -8,6 +8,7 @@ from flask_wtf.file import FileField
 from wtforms import (
     BooleanField,
     DateField,
+    FormField,
     HiddenField,
     IntegerField,
     SelectField,
@@ -15,6 +16,7 @@ from wtforms import (
     TextAreaField,
     TimeField,
 )
+from wtforms import Form as SubForm
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
 from app.i18n import N_
@@ -57,6 +59,30 @@ class ActivityForm(FlaskForm):
     def validate_repeat_until(self, field):
         if field.data and self.date.data and field.data < self.date.data:
             raise ValidationError(N_("The last date must be on or after the first."))
+
+
+class TranslationForm(SubForm):
+    """An activity's title and description in one other language (both empty: none)."""
+
+    title = StringField(N_("Title"), validators=[Optional(), Length(max=80)])
+    description = TextAreaField(N_("Description"), validators=[Optional(), Length(max=2000)])
+
+    def validate_description(self, field):
+        # Here rather than on the title: an empty title stops its own validators.
+        if (field.data or "").strip() and not (self.title.data or "").strip():
+            raise ValidationError(N_("Write the title too, or leave both empty."))
+
+
+def activity_form(languages: list[str]) -> type[ActivityForm]:
+    """ActivityForm with a translation (title, description) for each of `languages`,
+    as fields `translation_<code>`."""
+
+    class ActivityWithTranslations(ActivityForm):
+        pass
+
+    for code in languages:
+        setattr(ActivityWithTranslations, f"translation_{code}", FormField(TranslationForm))
+    return ActivityWithTranslations
 
 
 class ImportForm(FlaskForm):
