@@ -8,17 +8,20 @@ from flask import current_app
 from app import i18n
 from app.conversation import notices
 from app.conversation.engine import Outcome
+from app.conversation.flow import get_flow
+from app.conversation.render import fits
 from app.i18n import N_
 from app.models import Occurrence, Person
-from app.services import activities, callbacks, signups
-from app.services.people import language_of
-from app.sms_length import segments
+from app.services import activities, activity_translations, callbacks, signups
+from app.services.people import language_of, suggested_language
 from app.timeutil import local_zone
 
 PAGE = 3
 # Room for the activity details in an INFO reply: two GSM-7 segments less the line after it.
 DETAILS_BUDGET = 153 * 2 - 70
-# Listing lines are cut so that three of them and the footer fit two segments.
+# Listing lines are cut so that three of them and the footer fit two segments (GSM-7).
+# In UCS-2 (Cyrillic, Arabic, Ge'ez) a reply holds 134 characters, so a list shows as
+# many as fit: often one, and without its place (INFO has it).
 TITLE_LIMIT, PLACE_LIMIT = 24, 20
 _ELLIPSIS = "..."  # "…" is not GSM-7 and would turn the whole message into UCS-2
 
@@ -56,6 +59,12 @@ class PersonActions:
         if self.person.language is None and language in current_app.config["LANGUAGES"]:
             self.person.language = language
 
+    def languages(self, suggest: bool) -> list[str]:
+        """Enabled languages; with `suggest`, the one the person's number suggests first."""
+        enabled = list(current_app.config["LANGUAGES"])
+        guess = suggested_language(self.person) if suggest else None
+        return [guess, *(c for c in enabled if c != guess)] if guess else enabled
+
     def describe(self, occurrence: Occurrence) -> dict:
         return notices.occurrence_values(occurrence, self.language)
 
@@ -66,7 +75,9 @@ class PersonActions:
         else:
             template = N_("{code} {title}, {day} {time}")
         values = self.describe(occurrence)
-        values["title"] = _shorten(values["title"], TITLE_LIMIT)
+        shown = activity_translations.localised(occurrence.activity, self.language)
+        title = _shorten(shown.title, TITLE_LIMIT)
+        values["title"] = f"{title} {shown.title_note}" if shown.title_note else title
         values["place"] = _shorten(values["place"], PLACE_LIMIT)
         return i18n.gettext(self.language, template).format(**values)
 
@@ -79,9 +90,18 @@ def _page(actions: PersonActions, offset: int, data: dict) -> Outcome:
     found = activities.upcoming(actions.now, offset, PAGE + 1)
     if not found:
         return Outcome("none" if offset == 0 else "end")
-    data["offset"] = offset + PAGE
-    items = "\n".join(actions.line(o) for o in found[:PAGE])
-    return Outcome("listed" if len(found) > PAGE else "last", {"items": items})
+    if activity_translations.needs_translations(actions.language):
+        activity_translations.preload(o.activity for o in found)  # one query for the page
+    say = get_flow("sms").commands["activities"].say
+    # Three lines; fewer where the reply would not fit two segments; at least one.
+    for count, with_place in [*((n, True) for n in range(min(PAGE, len(found)), 0, -1)),
+                              (1, False)]:  # fmt: skip
+        items = "\n".join(actions.line(o, with_place) for o in found[:count])
+        outcome = "listed" if len(found) > count else "last"
+        if fits(get_flow("sms"), say[outcome], {"items": items}, actions.language):
+            break
+    data["offset"] = offset + count
+    return Outcome(outcome, {"items": items})
 
 
 @action("list_activities", "listed", "last", "none")
@@ -128,13 +148,19 @@ def _details(actions: PersonActions, occurrence: Occurrence) -> str:
         lines.append(t(N_("Price: {cost}")).format(cost=activity.cost))
     if activity.contact:
         lines.append(t(N_("Contact: {contact}")).format(contact=activity.contact))
-    for extra in filter(None, [activity.directions, activity.description]):
+    description = activity_translations.localised(activity, actions.language).noted_description
+    for extra in filter(None, [activity.directions, description]):
         room = DETAILS_BUDGET - len("\n".join(lines)) - 1
         if room > 20:
             lines.append(_shorten(extra, room))
     details = "\n".join(lines)
-    # Budgets are in GSM-7 characters; a title in another script costs more, so cut again.
-    while segments(details) > 2 and len(lines) > 1:
+    # Budgets are in GSM-7 characters; in UCS-2 a reply holds less, so measure the whole
+    # reply (the line after the details included) and cut from the end.
+    full = occurrence.capacity is not None and occurrence.booked >= occurrence.capacity
+    after = get_flow("sms").commands["info"].say["full" if full else "found"]
+    while len(lines) > 1 and not fits(
+        get_flow("sms"), after, {"details": details, "code": occurrence.code}, actions.language
+    ):
         lines.pop()
         details = "\n".join(lines)
     return details
@@ -165,6 +191,8 @@ def my_signups(actions: PersonActions, argument, data) -> Outcome:
     mine = signups.upcoming_for(actions.person, actions.now)
     if not mine:
         return Outcome("none")
+    if activity_translations.needs_translations(actions.language):
+        activity_translations.preload(s.occurrence.activity for s in mine[:PAGE])
     lines = []
     waiting = i18n.gettext(actions.language, N_("(waiting list, number {position})"))
     for signup in mine[:PAGE]:
@@ -172,10 +200,16 @@ def my_signups(actions: PersonActions, argument, data) -> Outcome:
         if signup.status == signup.WAITING:
             line += " " + waiting.format(position=signups.waiting_position(signup))
         lines.append(line)
-    if len(mine) > PAGE:
-        more = i18n.gettext(actions.language, N_("(and {count} more)"))
-        lines.append(more.format(count=len(mine) - PAGE))
-    return Outcome("listed", {"items": "\n".join(lines)})
+    more = i18n.gettext(actions.language, N_("(and {count} more)"))
+    say = get_flow("sms").commands["my"].say["listed"]
+    # As many as fit two segments with the rest counted (in UCS-2 perhaps only one).
+    for count in range(len(lines), 0, -1):
+        shown = lines[:count]
+        if len(mine) > count:
+            shown.append(more.format(count=len(mine) - count))
+        if fits(get_flow("sms"), say, {"items": "\n".join(shown)}, actions.language):
+            break
+    return Outcome("listed", {"items": "\n".join(shown)})
 
 
 @action("cancel_signup", "cancelled", "left_waiting", "not_signed_up", "no_code", "not_found")
@@ -213,5 +247,6 @@ def set_language(actions: PersonActions, number, data) -> Outcome:
     return Outcome("chosen", {"language": i18n.language_name(enabled[number - 1])})
 
 
-# Registers the volunteer task actions (JA/NEI/AVBRYT, FRIVILLIG, PAUSE) in ACTIONS.
-from app.conversation import task_actions  # noqa: E402, F401
+# Registers the volunteer task actions (JA/NEI/AVBRYT, FRIVILLIG, PAUSE) and those of a
+# person's own data (PERSONVERN, SLETT, SLETT JA) in ACTIONS.
+from app.conversation import privacy_actions, task_actions  # noqa: E402, F401

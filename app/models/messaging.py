@@ -27,19 +27,30 @@ class Message(db.Model):
     """One SMS. Outbound rows are written before any job runs, so nothing is lost."""
 
     __tablename__ = "messages"
-    __table_args__ = (sa.Index("ix_messages_status_created", "status", "created_at"),)
+    __table_args__ = (
+        sa.Index("ix_messages_status_created", "status", "created_at"),
+        # A person's messages in order: the last few texts in (every inbound text's loop
+        # check) read without sorting all of them (migration 0012).
+        sa.Index("ix_messages_person_id_id", "person_id", "id"),
+        # Retention's search: bodies still kept, by age (partial, so it stays small).
+        sa.Index(
+            "ix_messages_body_kept_created",
+            "created_at",
+            postgresql_where=sa.text("body IS NOT NULL"),
+            sqlite_where=sa.text("body IS NOT NULL"),
+        ),
+    )
 
     IN, OUT = "in", "out"
     # Outbound life: queued -> sending -> sent -> delivered | undelivered | failed.
     # "replied" is an answer given inside the webhook's TwiML; "simulated" one kept
     # in simulator mode; "blocked" one never sent because the person opted out;
-    # "unknown" one whose send may or may not have reached Twilio (never resent).
+    # "unknown" one whose send may or may not have reached Twilio (never resent blindly:
+    # the sweep asks Twilio, then marks it sent or queues it again).
     # `lease_until` on a queued row means "the sweep not before" (a retry is due).
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    person_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("people.id", ondelete="SET NULL"), index=True
-    )
+    person_id: Mapped[int | None] = mapped_column(sa.ForeignKey("people.id", ondelete="SET NULL"))
     direction: Mapped[str] = mapped_column(sa.String(3))
     kind: Mapped[str] = mapped_column(sa.String(20), default="reply")
     # Kept for a limited time only (retention), hence nullable.

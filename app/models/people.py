@@ -22,6 +22,15 @@ class Person(db.Model):
     opted_out_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     last_contact_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Twilio's code when this number cannot take texts at all (21211 invalid, 21614 not a
+    # mobile …): nothing more is sent until the person texts us from it.
+    sms_error_code: Mapped[int | None]
+    # Texts from this number are kept but not answered until then: an auto-reply loop
+    # with another machine (see services.flood).
+    replies_paused_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Set when the person's data was deleted: the row stays only for anonymous counts,
+    # with its number replaced by a random marker (see services.privacy).
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     def __repr__(self) -> str:  # never the full number: reprs end up in logs
         return f"<Person {self.id}>"
