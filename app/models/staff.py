@@ -30,6 +30,9 @@ class StaffUser(UserMixin, db.Model):
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Part of the session's user id: signing out raises it, which ends every session of
+    # this person (a copied cookie is worthless after sign-out).
+    session_epoch: Mapped[int] = mapped_column(default=0, server_default="0")
 
     def has_role(self, role: str) -> bool:
         """True when this user's role is `role` or ranks above it."""
@@ -42,7 +45,7 @@ class StaffUser(UserMixin, db.Model):
     def get_id(self) -> str:
         # The end of the password hash is part of the session's user id, so a password
         # reset ends every session opened with the old password.
-        return f"{self.id}:{self.password_hash[-12:]}"
+        return f"{self.id}:{self.password_hash[-12:]}:{self.session_epoch or 0}"
 
     def __repr__(self) -> str:
         return f"<StaffUser {self.id} {self.role}>"
@@ -54,7 +57,9 @@ class AuditEntry(db.Model):
     __tablename__ = "audit_entries"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    staff_id: Mapped[int] = mapped_column(sa.ForeignKey("staff_users.id"), index=True)
+    # Who did it: a staff member, or (through the JSON API) an API token.
+    staff_id: Mapped[int | None] = mapped_column(sa.ForeignKey("staff_users.id"), index=True)
+    api_token_id: Mapped[int | None] = mapped_column(sa.ForeignKey("api_tokens.id"), index=True)
     # What was done: "view_messages", "claim_callback", "edit_volunteer" …
     action: Mapped[str] = mapped_column(sa.String(40))
     person_id: Mapped[int | None] = mapped_column(

@@ -18,11 +18,12 @@ from sqlalchemy.exc import SQLAlchemyError
 from app.extensions import db
 from app.i18n import N_
 from app.models import Activity, Occurrence
-from app.services import activities
+from app.services import activities, activity_translations
 from app.services.activity_formats import (
     FormatError,
     Note,
     Row,
+    _is_over,
     looks_like_ics,
     parse_csv,
     parse_ics,
@@ -87,20 +88,40 @@ def import_data(
         return report
     report.skipped.extend(parsed.notes)
     report.past = parsed.past
+    _apply_rows(parsed.rows, report, organisation, now)
+    return report
+
+
+def import_rows(
+    rows: list[Row], source: str, organisation: str | None = None, dry_run: bool = False,
+    now: datetime | None = None,
+) -> Report:  # fmt: skip
+    """Import rows read elsewhere (the JSON API's bulk upsert) exactly as a file's rows
+    are imported: the same matching by (source, external_id), the same report. Rows
+    already over are counted in `past`, as a file's are. Commits."""
+    now = now or utcnow()
+    report = Report(source=source[:SOURCE_LENGTH], dry_run=dry_run)
+    zone = local_zone()
+    current = [row for row in rows if not _is_over(row, now, zone)]
+    report.past = len(rows) - len(current)
+    _apply_rows(current, report, organisation, now)
+    return report
+
+
+def _apply_rows(rows: list[Row], report: Report, organisation: str | None, now) -> None:
     savepoint = db.session.begin_nested()
     seen = set()
-    for row in parsed.rows:
+    for row in rows:
         seen.add(row.external_id)
         _apply(row, report, (organisation or "").strip() or None, now)
     _find_gone(report, seen, now)
-    if dry_run:
+    if report.dry_run:
         savepoint.rollback()
         for entry in report.created:
             entry.activity_id = None
     else:
         savepoint.commit()
         db.session.commit()
-    return report
 
 
 def import_url(url: str, organisation: str | None = None, dry_run: bool = False) -> Report:
@@ -142,6 +163,7 @@ def _apply(row: Row, report: Report, default_org: str | None, now: datetime) -> 
                     organisation, source=report.source, external_id=row.external_id, **row.fields
                 )
                 _skip_dates(activity, row, now)
+                _translate(activity, row)
                 report.created.append(Entry(row.where, activity.title, activity.id))
                 return
             entry = Entry(row.where, existing.title, existing.id)
@@ -156,9 +178,28 @@ def _apply(row: Row, report: Report, default_org: str | None, now: datetime) -> 
             if changes:
                 report.told += activities.update_activity(existing, now=now, **changes)
             report.told += _skip_dates(existing, row, now)
-            (report.updated if changes else report.unchanged).append(entry)
+            translated = _translate(existing, row)
+            (report.updated if changes or translated else report.unchanged).append(entry)
     except SQLAlchemyError:
         report.skipped.append(Note(row.where, N_("This row could not be saved.")))
+
+
+def _translate(activity: Activity, row: Row) -> bool:
+    """Keep the row's titles and descriptions in enabled languages (title_pl …); a
+    translation the file does not have is left as staff wrote it. True if any changed."""
+    changed = False
+    for code in activity_translations.translatable_languages():
+        texts = row.translations.get(code)
+        if not texts:
+            continue
+        found = activity_translations.translation(activity, code)
+        if found is None or (found.title, found.description) != (
+            texts["title"], texts.get("description")
+        ):
+            activity_translations.set_translation(activity, code, texts["title"],
+                                                  texts.get("description"))  # fmt: skip
+            changed = True
+    return changed
 
 
 def _skip_dates(activity: Activity, row: Row, now: datetime) -> int:

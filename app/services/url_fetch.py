@@ -78,10 +78,16 @@ def _megabytes(limit: int) -> str:
 
 
 def _check(url: str) -> None:
+    check_url(url, current_app.config["IMPORT_ALLOW_PRIVATE_URLS"])
+
+
+def check_url(url: str, allow_private: bool) -> None:
+    """FetchError unless `url` is http(s) on a public address (any address if
+    `allow_private`). Also checks the addresses webhooks are sent to."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise FetchError(N_("Only http and https addresses can be imported."))
-    if current_app.config["IMPORT_ALLOW_PRIVATE_URLS"]:
+    if allow_private:
         return
     try:
         infos = socket.getaddrinfo(parts.hostname, parts.port or 443, type=socket.SOCK_STREAM)
