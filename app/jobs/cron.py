@@ -8,15 +8,18 @@ is enqueued once per scheduler (harmless for these jobs, but wasteful).
 from redis import Redis
 from rq.cron import CronScheduler
 
+from app.config import Config
 from app.jobs.broadcasts import send_due_broadcasts
 from app.jobs.queue import DEFAULT_QUEUE
 from app.jobs.reminders import refresh_occurrences, send_due_reminders
+from app.jobs.retention import apply_retention
 from app.jobs.sweep import sweep_outbox
 from app.jobs.tasks import send_due_waves, send_task_reminders, settle_tasks
+from app.jobs.webhooks import sweep_deliveries
 
 # (job, every so many seconds)
 PERIODIC = (
-    (sweep_outbox, 60),
+    (sweep_outbox, Config.OUTBOX_SWEEP_SECONDS),  # 60 unless set
     (send_due_reminders, 600),
     (refresh_occurrences, 3600),
     # Volunteer tasks: next waves and expiry within a minute; reminders like activities'.
@@ -25,6 +28,10 @@ PERIODIC = (
     (send_task_reminders, 600),
     # Broadcasts held through the quiet hours go out in the morning.
     (send_due_broadcasts, 60),
+    # Personal data: old message bodies, notes and recordings are blanked.
+    (apply_retention, 3600),
+    # Webhooks out whose job was lost (Redis down) are queued again.
+    (sweep_deliveries, 300),
 )
 
 
