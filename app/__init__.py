@@ -43,6 +43,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     migrate.init_app(app, db, directory=str(Config.MIGRATIONS_DIR), render_as_batch=True)
 
     from app import models  # noqa: F401 - registers the tables with the metadata
+    from app.api import bp as api_bp
     from app.channels import bp as channels_bp
     from app.health import bp as health_bp
     from app.simulator import bp as simulator_bp
@@ -53,10 +54,13 @@ def create_app(overrides: dict | None = None) -> Flask:
     # Twilio signs its webhooks; the simulator's JSON endpoints have no staff session.
     csrf.exempt(channels_bp)
     csrf.exempt(simulator_bp)
+    # The API authenticates by bearer token only, never by the session cookie.
+    csrf.exempt(api_bp)
 
     app.register_blueprint(channels_bp)
     app.register_blueprint(health_bp)
     app.register_blueprint(staff_bp)
+    app.register_blueprint(api_bp)
     if app.config["SIMULATOR_ENABLED"]:
         app.register_blueprint(simulator_bp)
 

@@ -7,6 +7,8 @@ from pathlib import Path
 
 from dotenv import load_dotenv
 
+from app import languages
+
 ROOT = Path(__file__).resolve().parent.parent
 load_dotenv(ROOT / ".env")
 
@@ -32,12 +34,10 @@ def database_url() -> str:
     return url
 
 
-# Text-to-speech voice per language: neural voices, since only they (and Google's) take
-# SSML prosody, which slows the speech. None known for so, ti, ur, fa: recorded prompts.
-DEFAULT_VOICES = {
-    "nb": "Polly.Ida-Neural", "en": "Polly.Amy-Neural", "pl": "Polly.Ola-Neural",
-    "ar": "Polly.Hala-Neural", "uk": "Google.uk-UA-Standard-A", "lt": "Google.lt-LT-Standard-A",
-}  # fmt: skip
+# Text-to-speech voice per language, from the languages table (app/languages.py): neural
+# voices, since only they (and Google's) take SSML prosody, which slows the speech.
+# None for so, ti, ur, fa: recorded prompts.
+DEFAULT_VOICES = languages.default_voices()
 
 
 class Config:
@@ -57,20 +57,61 @@ class Config:
     TWILIO_MESSAGING_SERVICE_SID = os.environ.get("TWILIO_MESSAGING_SERVICE_SID", "")
     TWILIO_API_URL = os.environ.get("TWILIO_API_URL", "https://api.twilio.com").rstrip("/")
     SMS_PER_SECOND = int(os.environ.get("SMS_PER_SECOND", "10"))
-    # Seconds between retries of a send that failed for a passing reason (429, 5xx).
-    SEND_RETRY_INTERVALS = (5, 15, 60, 180, 600)
+    # Seconds between retries of a send that failed for a passing reason (429, 5xx), each
+    # stretched or shrunk at random by up to half (jitter), so sends that failed together
+    # do not all come back together.
+    SEND_RETRY_INTERVALS = tuple(
+        int(s) for s in os.environ.get("SEND_RETRY_INTERVALS", "5,15,60,180,600").split(",") if s
+    )
     # Tries of one message in all (retries and sweeps) before it is marked failed.
     SEND_MAX_ATTEMPTS = int(os.environ.get("SEND_MAX_ATTEMPTS", "10"))
     # Seconds a queued row may wait for its job before the sweep enqueues it again: a job
     # claims its row within seconds, so a minute means the job was lost.
     OUTBOX_STALE_AFTER = int(os.environ.get("OUTBOX_STALE_AFTER", "60"))
-    # Twilio sends small forms; nothing legitimate is bigger than this.
-    MAX_CONTENT_LENGTH = 1024 * 1024
+    # /healthz says "degraded" when a text has waited this many seconds for a worker.
+    OUTBOX_DELAYED_AFTER = int(os.environ.get("OUTBOX_DELAYED_AFTER", "300"))
+    # Seconds between runs of the outbox sweep (the scheduler).
+    OUTBOX_SWEEP_SECONDS = int(os.environ.get("OUTBOX_SWEEP_SECONDS", "60"))
+    # Seconds a worker holds a row it is sending. Only after that may the sweep take it
+    # back, so it must be longer than any live send (a rate-limit wait of up to a minute
+    # and Twilio's timeouts): a shorter one is for tests.
+    SEND_LEASE_SECONDS = int(os.environ.get("SEND_LEASE_SECONDS", "300"))
+    # Hours during which a send whose outcome is unknown (a worker died mid-send, the
+    # connection dropped) is looked up at Twilio: sent after all, or sent again.
+    OUTBOX_RECONCILE_HOURS = int(os.environ.get("OUTBOX_RECONCILE_HOURS", "24"))
+    # Twilio's webhooks are small forms (a 1,600-character body and a few fields): a
+    # larger request to /twilio/… is refused unread (413).
+    TWILIO_WEBHOOK_MAX_BYTES = int(os.environ.get("TWILIO_WEBHOOK_MAX_BYTES", str(64 * 1024)))
+    # A number sending more than this many texts a minute gets one "slow down" answer a
+    # minute instead of an answer to each (they are all kept), and staff are told.
+    FLOOD_PER_MINUTE = int(os.environ.get("FLOOD_PER_MINUTE", "30"))
+    # An auto-reply loop with another machine: the same text this many times in a row,
+    # each within LOOP_SECONDS of the last (one of our keywords, which people do repeat,
+    # only when each came within LOOP_FAST_SECONDS of our answer: faster than anyone
+    # reads). Replies to the number then pause for LOOP_PAUSE_MINUTES.
+    LOOP_REPEATS = int(os.environ.get("LOOP_REPEATS", "5"))
+    LOOP_SECONDS = int(os.environ.get("LOOP_SECONDS", "60"))
+    LOOP_FAST_SECONDS = float(os.environ.get("LOOP_FAST_SECONDS", "4"))
+    LOOP_PAUSE_MINUTES = int(os.environ.get("LOOP_PAUSE_MINUTES", "60"))
 
     TIMEZONE = os.environ.get("TIMEZONE", "Europe/Oslo")
     DEFAULT_LANGUAGE = os.environ.get("DEFAULT_LANGUAGE", "nb")
     # Order matters: it is the order of the numbered language menu.
-    LANGUAGES = [c.strip() for c in os.environ.get("LANGUAGES", "nb,en").split(",") if c.strip()]
+    LANGUAGES = [
+        c.strip()
+        for c in os.environ.get("LANGUAGES", ",".join(languages.DEFAULT_ORDER)).split(",")
+        if c.strip()
+    ]
+    # SMS in these languages drop their diacritics to stay GSM-7 (160 characters a segment,
+    # not 70); by default Polish and Lithuanian, as their speakers often text that way.
+    SMS_TRANSLITERATE = [
+        c.strip()
+        for c in os.environ.get(
+            "SMS_TRANSLITERATE",
+            ",".join(code for code, lang in languages.LANGUAGES.items() if lang.transliterate),
+        ).split(",")
+        if c.strip()
+    ]
     # Local hour on the day before an activity when its reminder goes out.
     REMINDER_HOUR = int(os.environ.get("REMINDER_HOUR", "17"))
     # Country assumed for numbers written without a country code.
@@ -139,9 +180,28 @@ class Config:
     # bytes (an upload is also held to MAX_CONTENT_LENGTH); URLs inside the service's own
     # network (loopback, private) are refused unless this is on (tests serve from loopback).
     IMPORT_MAX_BYTES = int(os.environ.get("IMPORT_MAX_BYTES", str(2_000_000)))
+    # The largest request of any kind: "Import now" after a preview, which posts the file
+    # back base64-encoded (a third larger) in a form field. Such a field is otherwise held
+    # to 500 kB, so a larger file could be previewed but not imported.
+    MAX_CONTENT_LENGTH = IMPORT_MAX_BYTES * 4 // 3 + 64 * 1024
+    MAX_FORM_MEMORY_SIZE = MAX_CONTENT_LENGTH
     IMPORT_ALLOW_PRIVATE_URLS = env_bool("IMPORT_ALLOW_PRIVATE_URLS", False)
     # Dates of an event that repeats other than weekly are imported one by one this far ahead.
     IMPORT_EXPAND_DAYS = int(os.environ.get("IMPORT_EXPAND_DAYS", "90"))
     # Automated texts held while a person waits for a callback are dropped, not sent,
     # if they waited longer than this (a reminder for yesterday helps nobody).
     HELD_MESSAGE_MAX_HOURS = int(os.environ.get("HELD_MESSAGE_MAX_HOURS", "24"))
+
+    # JSON API webhooks out: seconds to wait for the receiver; seconds between the
+    # retries of a delivery that met a timeout or a 5xx (then it is given up and kept as
+    # "failed"); and, as for imports, whether addresses inside the service's own network
+    # may receive them (normally refused; the tests deliver to loopback).
+    WEBHOOK_TIMEOUT = int(os.environ.get("WEBHOOK_TIMEOUT", "10"))
+    WEBHOOK_RETRY_INTERVALS = (30, 120, 600, 3600, 6 * 3600)
+    WEBHOOK_ALLOW_PRIVATE_URLS = env_bool("WEBHOOK_ALLOW_PRIVATE_URLS", False)
+
+    # Personal data. Message bodies (and call transcripts, staff notes on closed callback
+    # requests) are blanked this many days after they were written; recordings of callers'
+    # messages go sooner: staff need them only until they have called back.
+    MESSAGE_RETENTION_DAYS = int(os.environ.get("MESSAGE_RETENTION_DAYS", "90"))
+    RECORDING_RETENTION_DAYS = int(os.environ.get("RECORDING_RETENTION_DAYS", "30"))

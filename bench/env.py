@@ -171,11 +171,14 @@ def child_env(twilio_url: str = "http://127.0.0.1:9") -> dict[str, str]:
 
 
 def gunicorn_workers() -> int:
-    return int(os.environ.get("BENCH_GUNICORN_WORKERS", 2 * (os.cpu_count() or 1) + 1))
+    """As gunicorn.conf.py counts them (BENCH_GUNICORN_WORKERS overrides, for trials)."""
+    default = os.environ.get("WEB_CONCURRENCY", 2 * (os.cpu_count() or 1) + 1)
+    return int(os.environ.get("BENCH_GUNICORN_WORKERS", default))
 
 
 class Gunicorn:
-    """`gunicorn <app>` on a free loopback port, sync workers, as the Procfile runs it."""
+    """`gunicorn <app>` on a free loopback port with the project's gunicorn.conf.py, the
+    one the Procfile's web process reads: the app and the floor get the same settings."""
 
     def __init__(
         self, target: str, workers: int | None = None, twilio_url: str = "http://127.0.0.1:9"
@@ -188,16 +191,15 @@ class Gunicorn:
             "-m",
             "gunicorn",
             target,
+            "--config",
+            str(ROOT / "gunicorn.conf.py"),
             "-b",
             f"127.0.0.1:{self.port}",
-            "--workers",
-            str(self.workers),
-            "--backlog",
-            "2048",
             "--log-level",
             "warning",
         ]
-        self.process = subprocess.Popen(command, cwd=ROOT, env=child_env(twilio_url))
+        environment = {**child_env(twilio_url), "WEB_CONCURRENCY": str(self.workers)}
+        self.process = subprocess.Popen(command, cwd=ROOT, env=environment)
         deadline = time.monotonic() + 60
         while True:
             try:

@@ -34,7 +34,7 @@ def main() -> None:
                     webhooks.rows(result),
                 )
             )
-        result = broadcast.run(send_count=200 if args.quick else 500)
+        result = broadcast.run(send_count=1_000 if args.quick else None)  # None: all 10,000
         broadcast.report(result)
         env.write_result("broadcast", result)
         out.append(f"\nbroadcast: {result['targets']}; runs {result['runs']}\n")
@@ -49,7 +49,8 @@ def main() -> None:
         result = growth.run(sizes, duration=3 if args.quick else 5)
         growth.report(result)
         env.write_result("growth", result)
-        profile.run("sms", 300 if args.quick else 1000)
+        for scenario in ("sms", "voice"):
+            profile.run(scenario, 300 if args.quick else 1000)
     finally:
         env.backends().close()
         out.append(f"\nAll benchmarks took {time.perf_counter() - started:.0f} s.\n")

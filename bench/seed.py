@@ -109,8 +109,14 @@ def codes(activities: int) -> list[int]:
     return list(range(10, 10 + activities))
 
 
+# The resident (by id) who has texted FREQUENT_TEXTS times: a person's history grows too.
+FREQUENT_TEXTER = 1
+FREQUENT_TEXTS = 5_000
+
+
 def seed_history(residents: int, activities: int) -> dict:
-    """What a year of use leaves: one sign-up, one text in and its reply per resident."""
+    """What a year of use leaves: one sign-up, one text in and its reply, and an SMS
+    conversation per resident; and one resident (FREQUENT_TEXTER) with thousands of texts."""
     started = time.perf_counter()
     now = _ts(utcnow())
     db.session.execute(
@@ -131,6 +137,22 @@ def seed_history(residents: int, activities: int) -> dict:
     )
     db.session.execute(
         sa.text(
+            "INSERT INTO messages (person_id, direction, kind, body, twilio_sid, status, attempts,"
+            " created_at, updated_at) "
+            f"SELECT :person, 'in', 'inbound', 'MENY', 'SMF' || {_pad(31)},"
+            f" 'received', 0, :now, :now FROM {_series(FREQUENT_TEXTS)}"
+        ),
+        {"now": now, "person": FREQUENT_TEXTER},
+    )
+    db.session.execute(
+        sa.text(
+            "INSERT INTO conversations (key, person_id, flow, state, data, updated_at) "
+            "SELECT 'sms:' || id, id, 'sms', 'menu', '{}', :now FROM people"
+        ),
+        {"now": now},
+    )
+    db.session.execute(
+        sa.text(
             "INSERT INTO messages (person_id, direction, kind, body, status, reply_to_id, attempts,"
             " created_at, updated_at) "
             "SELECT person_id, 'out', 'reply', 'Meny: 1 aktiviteter ...', 'replied', id, 0,"
@@ -142,6 +164,7 @@ def seed_history(residents: int, activities: int) -> dict:
     _analyze()
     return {
         "signups": residents,
-        "messages": 2 * residents,
+        "messages": 2 * (residents + FREQUENT_TEXTS),
+        "conversations": residents,
         "history_seconds": round(time.perf_counter() - started, 2),
     }

@@ -337,3 +337,23 @@ def voice_call(post_signed):
         return VoiceCall(post_signed, phone, sid).start()
 
     return start
+
+
+# --- Hypothesis (property tests: tests/test_hypothesis_*.py) ------------------------------
+# "dev" explores new examples on every run and remembers failing ones (in .pytest_cache,
+# which git ignores); "ci" is derandomized, so a CI run is repeatable and never flaky by
+# chance. CI is detected by the CI variable; HYPOTHESIS_PROFILE chooses explicitly.
+def _hypothesis_profiles() -> None:
+    from pathlib import Path
+
+    from hypothesis import settings
+    from hypothesis.database import DirectoryBasedExampleDatabase
+
+    cache = Path(__file__).resolve().parent.parent / ".pytest_cache" / "hypothesis"
+    settings.register_profile("dev", database=DirectoryBasedExampleDatabase(cache))
+    settings.register_profile("ci", derandomize=True, database=None, print_blob=True)
+    default = "ci" if os.environ.get("CI") else "dev"
+    settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", default))
+
+
+_hypothesis_profiles()

@@ -369,7 +369,9 @@ def test_sweep_leaves_a_row_alone_while_its_retry_is_due(ctx, redis_conn):
     assert sms_queue(redis_conn).count == 1
 
 
-def test_sweep_never_resends_an_abandoned_send(ctx, run_jobs, fake_twilio, logs):
+def test_sweep_resends_an_abandoned_send_only_once_twilio_says_it_never_got_it(
+    ctx, run_jobs, fake_twilio, logs
+):
     message_id = queue_one()
     # As if a worker claimed the row and died: it may or may not have reached Twilio.
     db.session.execute(
@@ -380,10 +382,11 @@ def test_sweep_never_resends_an_abandoned_send(ctx, run_jobs, fake_twilio, logs)
         counts = sweep_outbox(now=utcnow() + timedelta(minutes=2))
     run_jobs()
 
-    assert counts == {"requeued": 0, "unknown": 1}
-    assert row(message_id).status == "unknown"
+    # Twilio lists no such message (tests/faults covers the case where it does).
+    assert (counts["unknown"], counts["resent"], counts["found"]) == (1, 1, 0)
+    assert row(message_id).status == "sent"
     assert str(message_id) in logs.text
-    assert fake_twilio.messages == []
+    assert len(fake_twilio.messages) == 1
 
 
 def test_a_send_under_lease_is_not_touched_by_the_sweep(ctx):
@@ -393,7 +396,8 @@ def test_a_send_under_lease_is_not_touched_by_the_sweep(ctx):
     )
     db.session.commit()
 
-    assert sweep_outbox(now=utcnow() + timedelta(minutes=2)) == {"requeued": 0, "unknown": 0}
+    counts = sweep_outbox(now=utcnow() + timedelta(minutes=2))
+    assert (counts["requeued"], counts["unknown"]) == (0, 0)
     assert row(message_id).status == "sending"
 
 
@@ -409,7 +413,7 @@ def test_logs_never_name_the_number_or_the_body(ctx, fast_retries, run_jobs, fak
     assert BODY not in logs.text
 
 
-def test_worker_command_sends_from_a_forked_work_horse(ctx, runner, fake_twilio):
+def test_worker_command_sends_the_queued_message(ctx, runner, fake_twilio):
     message_id = queue_one()
     result = runner.invoke(args=["worker", "--burst"])
 

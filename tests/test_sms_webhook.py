@@ -39,7 +39,7 @@ def test_a_signature_for_other_parameters_is_refused(ctx, client):
 
 def test_json_is_refused(ctx, client):
     response = client.post("/twilio/sms", json=form(), headers={"X-Twilio-Signature": "x"})
-    assert response.status_code == 403
+    assert response.status_code == 415 and people_count() == 0
 
 
 def test_unknown_extra_parameters_are_accepted(ctx, sms):
@@ -74,7 +74,7 @@ def test_the_same_delivery_twice_at_once_acts_once(app, sms):
 
 @pytest.mark.parametrize(
     "body",
-    ["", "   ", "😀🎉", "x" * 1600, "مرحبا", "ሰላም", "\u202e\u200f", "\x00\x01", "%s{0}{title}"],
+    ["", "   ", "😀🎉", "x" * 1600, "ظظظ", "ፀፀፀ", "\u202e\u200f", "\x00\x01", "%s{0}{title}"],
 )
 def test_odd_bodies_get_a_kind_answer(ctx, sms, body):
     sms("Hei"), sms("1")

@@ -1,4 +1,4 @@
-"""The worker as production runs it: `flask --app app worker`, a real forking rq worker."""
+"""The worker as production runs it: `flask --app app worker`, a real rq worker process."""
 
 import os
 import subprocess

@@ -6,10 +6,11 @@ The phone line runs through here too: keys such as `*` and `#`, words spoken for
 key, silence, "say that again" and "put me through to a person" are flow data.
 """
 
+import math
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from app.conversation.flow import LANGUAGE_CHOICE, STATE_PROMPT, Command, Flow
+from app.conversation.flow import LANGUAGE_CHOICE, STATE_PROMPT, Command, Flow, State
 from app.conversation.keywords import Parsed, Vocabulary
 
 # Conversation data keys the engine owns.
@@ -18,6 +19,12 @@ GREETED = "greeted"
 SAID = "said"  # the last answer, kept only by flows that can repeat it
 # Commands the vocabulary adds for words spoken instead of a key ("ja" for 1).
 KEY_PREFIX = "key "
+# Commands the vocabulary adds for a language's names ("polski", "Polish"): "language 4"
+# chooses the 4th enabled language, in any state.
+LANGUAGE_PREFIX = "language "
+# A language menu in steps: which step the person hears, the order languages are
+# offered in (codes), and the prompt value listing [key, code] of one step.
+LANGUAGE_PAGE, LANGUAGE_ORDER, OFFER = "language_page", "language_order", "offer"
 
 
 @dataclass(frozen=True)
@@ -46,6 +53,11 @@ class Actions(Protocol):
 
     def adopt_language(self, language: str) -> None: ...
 
+    def languages(self, suggest: bool) -> list[str]:
+        """The enabled languages' codes; with `suggest`, the one this person's number
+        suggests first."""
+        ...
+
 
 def step(
     flow: Flow,
@@ -67,19 +79,26 @@ def step(
     first_contact = not data.get(GREETED)
     data[GREETED] = True
 
-    command, argument = _command_for(flow, current.name, parsed, data)
+    if not first_contact and _asks_for_more(current, parsed, data):
+        # The next step of a language menu: the same state, the next few languages.
+        data[LANGUAGE_PAGE] = data.get(LANGUAGE_PAGE, 0) + 1
+        data[MISUNDERSTOOD] = 0
+        prompts = state_prompts(flow, current.name, data, actions)
+        return _remember(flow, Turn(prompts, current.name, data))
+    command, argument = _command_for(flow, current.name, parsed, data, actions)
     if command is None or (first_contact and _only_moves(command)):
         # A greeting or something we do not know on first contact: say who we are.
         if first_contact:
             data[MISUNDERSTOOD] = 0
-            return _remember(flow, Turn(state_prompts(flow, flow.start), flow.start, data))
+            prompts = state_prompts(flow, flow.start, data, actions)
+            return _remember(flow, Turn(prompts, flow.start, data))
         return _not_understood(flow, current.name, data, actions, silent=parsed.empty)
 
-    if parsed.language:
+    if parsed.language and not _names_language(parsed):
         actions.adopt_language(parsed.language)
     data[MISUNDERSTOOD] = 0
     if command.repeat:
-        return Turn(_said(flow, current.name, data), current.name, data)
+        return Turn(_said(flow, current.name, data, actions), current.name, data)
     return _remember(flow, _run(flow, command, argument, current.name, data, actions))
 
 
@@ -88,11 +107,78 @@ def _only_moves(command: Command) -> bool:
     return command.action is None and command.say == {} and not command.handoff
 
 
-def state_prompts(flow: Flow, state: str) -> list[Prompt]:
-    """What a state says when a person arrives in it."""
+def state_prompts(
+    flow: Flow, state: str, data: dict | None = None, actions: Actions | None = None
+) -> list[Prompt]:
+    """What a state says when a person arrives in it.
+
+    A language menu offers the languages of its current step (`data`), in the order the
+    person's `actions` give; without them, in the order last offered, or every enabled
+    language in turn (the channel's default).
+    """
     spec = flow.states[state]
     prompts = [Prompt(p) for p in spec.say]
-    return prompts + [Prompt(p, each_language=True) for p in spec.each_language]
+    if not spec.each_language:
+        return prompts
+    offer, more_key = _offer(spec, data, actions)
+    values = {OFFER: offer} if offer is not None else {}
+    prompts += [Prompt(p, dict(values), each_language=True) for p in spec.each_language]
+    if more_key is not None:
+        prompts += [Prompt(p, {"digit": more_key}) for p in spec.more]
+    return prompts
+
+
+def _step_of(spec: State, data: dict, actions: Actions | None) -> tuple[list[str], int, bool]:
+    """(the languages of the current step, keys taken per step, whether there are more)."""
+    order = actions.languages(spec.suggest) if actions is not None else None
+    if order:
+        data[LANGUAGE_ORDER] = order
+    else:
+        order = data.get(LANGUAGE_ORDER) or []
+    per_step = spec.per_step or max(len(order), 1)
+    steps = max(math.ceil(len(order) / per_step), 1)
+    page = data.get(LANGUAGE_PAGE, 0) % steps
+    data[LANGUAGE_PAGE] = page
+    return order[page * per_step : (page + 1) * per_step], per_step, steps > 1
+
+
+def _offer(spec: State, data: dict | None, actions: Actions | None):
+    """([[key, code], …] of the current step, the key for more languages or None)."""
+    if data is None or (actions is None and not data.get(LANGUAGE_ORDER)):
+        return None, None
+    shown, per_step, more = _step_of(spec, data, actions)
+    return [[i, code] for i, code in enumerate(shown, 1)], (per_step + 1 if more else None)
+
+
+def _asks_for_more(spec: State, parsed: Parsed, data: dict) -> bool:
+    """Whether the key for "more languages" was pressed (or said) in a stepped menu."""
+    if spec.digits != LANGUAGE_CHOICE or spec.per_step is None:
+        return False
+    order = data.get(LANGUAGE_ORDER) or []
+    if len(order) <= spec.per_step:
+        return False
+    more = str(spec.per_step + 1)
+    if parsed.command and parsed.command.startswith(KEY_PREFIX):
+        return parsed.command[len(KEY_PREFIX) :] == more
+    return parsed.command is None and str(parsed.number) == more
+
+
+def _names_language(parsed: Parsed) -> bool:
+    return bool(parsed.command and parsed.command.startswith(LANGUAGE_PREFIX))
+
+
+def _chosen(spec: State, data: dict, actions: Actions, number: int | None) -> int | None:
+    """The enabled language (1-based) that `number` picks in a language menu, or None.
+
+    A menu in steps numbers each step's languages from 1; a plain one numbers them all
+    in the configured order, as the SMS menu lists them (10 and 11 included).
+    """
+    if spec.per_step is None or number is None:
+        return number
+    shown, _, _ = _step_of(spec, data, actions)
+    if not 1 <= number <= len(shown):
+        return None
+    return actions.languages(False).index(shown[number - 1]) + 1
 
 
 def _parse(flow: Flow, vocabulary: Vocabulary, text: str) -> Parsed:
@@ -103,13 +189,16 @@ def _parse(flow: Flow, vocabulary: Vocabulary, text: str) -> Parsed:
 
 
 def _command_for(
-    flow: Flow, state: str, parsed: Parsed, data: dict
+    flow: Flow, state: str, parsed: Parsed, data: dict, actions: Actions
 ) -> tuple[Command | None, int | None]:
-    digits = flow.states[state].digits
+    spec = flow.states[state]
+    digits = spec.digits
+    if _names_language(parsed):  # "polski", "العربية": in any state
+        return flow.commands["choose_language"], int(parsed.command[len(LANGUAGE_PREFIX) :])
     if parsed.command and parsed.command.startswith(KEY_PREFIX):
         key = parsed.command[len(KEY_PREFIX) :]
         if digits == LANGUAGE_CHOICE and key.isdigit() and key not in flow.keys:
-            return flow.commands["choose_language"], int(key)
+            return flow.commands["choose_language"], _chosen(spec, data, actions, int(key))
         keys = {**flow.keys, **(digits if isinstance(digits, dict) else {})}
         return (flow.commands[keys[key]], None) if key in keys else (None, None)
     if parsed.command:
@@ -119,7 +208,7 @@ def _command_for(
     if digits == LANGUAGE_CHOICE:
         if str(parsed.number) in flow.keys:
             return flow.commands[flow.keys[str(parsed.number)]], None
-        return flow.commands["choose_language"], parsed.number
+        return flow.commands["choose_language"], _chosen(spec, data, actions, parsed.number)
     keys = {**flow.keys, **digits}
     if str(parsed.number) in keys:
         return flow.commands[keys[str(parsed.number)]], None
@@ -145,12 +234,14 @@ def _run(
     else:
         next_state = command.next or (flow.home if choosing_language else state)
     next_state = _variant(flow, next_state, actions, data)
+    if next_state != state:
+        data.pop(LANGUAGE_PAGE, None)  # a language menu starts from its first step
     if not command.say:
-        return Turn(state_prompts(flow, next_state), next_state, data)
+        return Turn(state_prompts(flow, next_state, data, actions), next_state, data)
     prompts = command.say.get(outcome)
     if prompts is None:
         raise KeyError(f"{flow.name}: command {command.name} says nothing for outcome {outcome!r}")
-    return Turn(_expand(flow, prompts, values, next_state), next_state, data)
+    return Turn(_expand(flow, prompts, values, next_state, data, actions), next_state, data)
 
 
 def _variant(flow: Flow, state: str, actions: Actions, data: dict) -> str:
@@ -161,10 +252,15 @@ def _variant(flow: Flow, state: str, actions: Actions, data: dict) -> str:
     return state
 
 
-def _expand(flow: Flow, msgids: list[str], values: dict, state: str) -> list[Prompt]:
+def _expand(
+    flow: Flow, msgids: list[str], values: dict, state: str, data: dict, actions: Actions
+) -> list[Prompt]:
     prompts = []
     for msgid in msgids:
-        prompts += state_prompts(flow, state) if msgid == STATE_PROMPT else [Prompt(msgid, values)]
+        if msgid == STATE_PROMPT:
+            prompts += state_prompts(flow, state, data, actions)
+        else:
+            prompts.append(Prompt(msgid, values))
     return prompts
 
 
@@ -175,10 +271,10 @@ def _remember(flow: Flow, turn: Turn) -> Turn:
     return turn
 
 
-def _said(flow: Flow, state: str, data: dict) -> list[Prompt]:
+def _said(flow: Flow, state: str, data: dict, actions: Actions) -> list[Prompt]:
     said = data.get(SAID)
     if not said:
-        return state_prompts(flow, state)
+        return state_prompts(flow, state, data, actions)
     return [Prompt(msgid, dict(values), bool(each)) for msgid, values, each in said]
 
 
@@ -197,4 +293,4 @@ def _not_understood(
         prompts = flow.silence[min(count, len(flow.silence)) - 1]
     else:
         prompts = own if own and count == 1 else flow.unknown[count - 1]
-    return Turn(_expand(flow, prompts, {}, state), state, data)
+    return Turn(_expand(flow, prompts, {}, state, data, actions), state, data)

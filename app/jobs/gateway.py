@@ -9,11 +9,15 @@ Errors come back as `SendError`, already sorted into what the caller may do next
   number, 21614 not a mobile, any other 4xx); record it, never retry;
 - ambiguous: the request may have reached Twilio (read timeout, connection dropped
   mid-request). Twilio has no idempotency key for messages, so a retry could text the
-  person twice: the caller must not retry.
+  person twice: the caller must not retry before asking Twilio (`find_sent`) whether
+  it has the message.
 
 Twilio's own exception texts can contain the phone number, so `SendError` carries only
 the HTTP status and the Twilio error code, and is raised without the original attached.
 """
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
 
 from flask import current_app
 from requests import exceptions as http_errors
@@ -33,6 +37,12 @@ TRANSIENT, PERMANENT, AMBIGUOUS = "transient", "permanent", "ambiguous"
 UNSUBSCRIBED = 21610
 INVALID_NUMBER = 21211
 NOT_MOBILE = 21614
+# Looking up a send of unknown outcome: the messages to that number Twilio lists (newest
+# first), and how far Twilio's clock may be behind ours.
+LOOKUP_LIMIT = 50
+CLOCK_SKEW = timedelta(minutes=5)
+# The number itself cannot take texts: recorded on the person, who is sent no more.
+NUMBER_ERRORS = frozenset({INVALID_NUMBER, NOT_MOBILE})
 
 
 class SendError(Exception):
@@ -143,3 +153,43 @@ def place_call(to: str, url: str, status_callback: str) -> str:
     except Exception as exc:  # sorted like sends; none escapes with its raw text
         raise classify(exc) from None
     return call.sid
+
+
+def delete_recording(recording_sid: str) -> None:
+    """Ask Twilio to delete a recording's file for good. Raises `SendError`, sorted as above.
+
+    A recording Twilio no longer has (404) counts as deleted: that is what was wanted.
+    """
+    try:
+        twilio_client().recordings(recording_sid).delete()
+    except Exception as exc:  # sorted like sends; none escapes with its raw text
+        error = classify(exc)
+        if error.status == 404:
+            return
+        raise error from None
+
+
+def find_sent(to: str, body: str, since: datetime, known_sids: Callable[[list[str]], set[str]]):
+    """The sid of a message Twilio took for `to` with this body, created since `since`
+    and not one of ours already (`known_sids` filters those); None if Twilio has none.
+
+    Used when a send's outcome is unknown: Twilio has no idempotency key, so asking it is
+    the only way to know whether sending again would text the person twice. Raises
+    `SendError` when Twilio cannot be asked.
+    """
+    try:
+        recent = twilio_client().messages.list(to=to, limit=LOOKUP_LIMIT)
+    except Exception as exc:  # sorted like sends; none escapes with its raw text
+        raise classify(exc) from None
+    earliest = since - CLOCK_SKEW
+    candidates = [
+        m
+        for m in recent
+        if (m.direction or "").startswith("outbound")
+        and m.body is not None
+        and (m.body == body or m.body.startswith(body))  # a service may add a footer
+        and (m.date_created is None or m.date_created >= earliest)
+    ]
+    taken = known_sids([m.sid for m in candidates])
+    found = [m for m in candidates if m.sid not in taken]
+    return found[-1].sid if found else None  # newest first: the oldest unclaimed one

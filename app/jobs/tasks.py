@@ -12,17 +12,19 @@ from datetime import datetime, time, timedelta
 
 import sqlalchemy as sa
 from flask import current_app
+from sqlalchemy.orm import selectinload
 
 from app.extensions import db
 from app.jobs.queue import DEFAULT_QUEUE, get_queue
 from app.jobs.reminders import QUIET_FROM
-from app.models import Task, TaskOffer, TaskWave
-from app.services import task_lifecycle, task_texts, tasks, volunteers
+from app.models import Task, TaskOffer, TaskWave, Volunteer
+from app.services import outbox, task_lifecycle, task_texts, tasks, volunteers
 from app.services.task_planning import quiet_until
 from app.timeutil import local_zone, utcnow
 
 log = logging.getLogger(__name__)
 FAN_OUT_JOB_TIMEOUT = 600
+REQUEST = "task_request"  # the notice, and the outbox kind of the request
 
 
 def enqueue_wave(wave_id: int) -> None:
@@ -74,20 +76,30 @@ def _ask(task: Task, wave: TaskWave, now: datetime) -> tuple[int, int]:
             TaskOffer.wave == wave.number,
             TaskOffer.status == TaskOffer.PLANNED,
         )
+        .options(selectinload(TaskOffer.volunteer).joinedload(Volunteer.person))
         .order_by(TaskOffer.id)
     ).all()
+    # Checked again now: a volunteer may have paused or been asked enough since.
+    keys = {
+        offer.id: f"task:{task.id}:offer:{offer.person_id}"
+        for offer in planned
+        if volunteers.may_be_asked(offer.volunteer, now)
+    }
+    outgoing = [
+        outbox.Outgoing(offer.person, task_texts.text(offer.person, REQUEST, task), keys[offer.id])
+        for offer in planned
+        if offer.id in keys
+    ]
+    # All the wave's rows in one go; a key already taken means "not asked now".
+    written = outbox.queue_many(outgoing, kind=REQUEST)
     asked = skipped = 0
     for offer in planned:
-        # Checked again now: a volunteer may have paused or been asked enough since.
-        message = None
-        if volunteers.may_be_asked(offer.volunteer, now):
-            key = f"task:{task.id}:offer:{offer.person_id}"
-            message = task_texts.send(offer.person, "task_request", task, key)
-        if message is None:
+        message_id = written.get(keys.get(offer.id, ""))
+        if message_id is None:
             offer.status = TaskOffer.SKIPPED
             skipped += 1
             continue
-        offer.status, offer.asked_at, offer.message_id = TaskOffer.ASKED, now, message.id
+        offer.status, offer.asked_at, offer.message_id = TaskOffer.ASKED, now, message_id
         asked += 1
     return asked, skipped
 

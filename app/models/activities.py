@@ -48,6 +48,10 @@ class Activity(db.Model):
     external_id: Mapped[str | None] = mapped_column(sa.String(300))
 
     organisation: Mapped[Organisation] = relationship()
+    # Titles and descriptions in other languages (app.services.activity_translations).
+    translations: Mapped[list["ActivityTranslation"]] = relationship(  # noqa: F821
+        back_populates="activity", cascade="all, delete-orphan"
+    )
 
 
 class Occurrence(db.Model):

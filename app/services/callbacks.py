@@ -12,12 +12,17 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm import joinedload
 
+from app import i18n
 from app.extensions import db
+from app.i18n import N_
 from app.models import CallbackRequest, Message, Person, StaffCall, StaffUser
-from app.services import outbox
+from app.services import events, outbox
 from app.timeutil import utcnow
 
 ACTIVE = (CallbackRequest.OPEN, CallbackRequest.CLAIMED)
+# staff: a note on the request, read on the staff pages.
+INTERPRETER_NOTE = N_("Needs an interpreter: called in {language}, which the phone line cannot "
+                      "speak.")  # fmt: skip
 RECENT_MESSAGES = 10
 
 
@@ -42,7 +47,22 @@ def request_callback(
     )
     db.session.add(request)
     db.session.flush()
+    events.callback_requested(request)
     return request, True
+
+
+def note_interpreter(request: CallbackRequest, language: str) -> None:
+    """Note on the request that the person needs an interpreter for `language` (once).
+
+    Written in the default language, where staff read notes; the request's own
+    `language` column says which language to find an interpreter for.
+    """
+    default = current_app.config["DEFAULT_LANGUAGE"]
+    text = i18n.gettext(default, INTERPRETER_NOTE).format(
+        language=i18n.name_in(language, default)
+    )
+    if text not in (request.note or ""):
+        request.note = "\n".join(filter(None, [text, request.note]))
 
 
 # --- the queue ---------------------------------------------------------------------------

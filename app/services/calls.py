@@ -7,6 +7,8 @@ act on it; the other answers with the TwiML stored for that step.
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app.extensions import db
 from app.models import Call, Person
@@ -21,7 +23,10 @@ FINAL = {name for name, rank in RANK.items() if rank == 3}
 
 
 def find(call_sid: str) -> Call | None:
-    return db.session.scalar(sa.select(Call).where(Call.call_sid == call_sid))
+    """The call's record, with its person (every step needs both: one statement)."""
+    return db.session.scalar(
+        sa.select(Call).options(joinedload(Call.person)).where(Call.call_sid == call_sid)
+    )
 
 
 def start(call_sid: str, person: Person, flow: str, state: str) -> Call | None:
@@ -45,8 +50,8 @@ def claim_step(call: Call, n: int) -> bool:
         .execution_options(synchronize_session=False)
     ).rowcount
     if taken:
-        call.step = n
-        db.session.flush()
+        # The UPDATE above wrote it; tell the loaded record so, without writing it again.
+        set_committed_value(call, "step", n)
     return taken == 1
 
 

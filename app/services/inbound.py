@@ -18,7 +18,8 @@ from app.conversation.vocabulary import vocabulary
 from app.extensions import db
 from app.i18n import N_, gettext
 from app.models import Conversation, Message, Person
-from app.services import callbacks, optout, people, volunteers
+from app.services import callbacks, flood, optout, people, volunteers
+from app.services.sql import insert_or_skip
 from app.timeutil import utcnow
 
 log = logging.getLogger(__name__)
@@ -32,29 +33,37 @@ def handle_sms(phone: str, body: str, message_sid: str) -> list[str]:
     A `message_sid` seen before never acts twice: the earlier replies are returned.
     """
     body = clean_body(body)
-    earlier = _inbound(message_sid)
-    if earlier and earlier.status == "failed":
-        db.session.delete(earlier)  # it was never answered: this delivery tries again
-        db.session.flush()
-    elif earlier:
-        return _replies_to(earlier)
-    person = people.find_or_create(phone)
-    received = Message(
-        person_id=person.id, direction=Message.IN, kind="inbound", body=body,
-        twilio_sid=message_sid, status="received",
-    )  # fmt: skip
-    try:
-        with db.session.begin_nested():
-            db.session.add(received)
-    except IntegrityError:  # the same delivery, twice at once: the other one answers
-        db.session.rollback()
-        return _replies_to(_inbound(message_sid))
+    person, conversation = _sender(phone)
+    known = person is not None  # and `conversation` is theirs (None: none yet)
+    # The common case in two statements: a known number, a MessageSid not seen before.
+    received_id = _record_new(person, body, message_sid) if known else None
+    if received_id is None:  # a new number, or this MessageSid was seen before
+        earlier = _inbound(message_sid)
+        if earlier and earlier.status == "failed":
+            db.session.delete(earlier)  # it was never answered: this delivery tries again
+            db.session.flush()
+        elif earlier:
+            return _replies_to(earlier)
+        person = person or people.find_or_create(phone)
+        received = Message(
+            person_id=person.id, direction=Message.IN, kind="inbound", body=body,
+            twilio_sid=message_sid, status="received",
+        )  # fmt: skip
+        try:
+            with db.session.begin_nested():
+                db.session.add(received)
+        except IntegrityError:  # the same delivery, twice at once: the other one answers
+            db.session.rollback()
+            return _replies_to(_inbound(message_sid))
+        received_id = received.id
     people.touch(person)
-    texts = _answer(person, body)
+    if person.sms_error_code is not None:
+        person.sms_error_code = None  # Twilio said it takes no texts, yet it sends them
+    texts = _answer(person, body, conversation, looked_up=known)
     for text in texts:
         db.session.add(
             Message(person_id=person.id, direction=Message.OUT, kind="reply", body=text,
-                    status="replied", reply_to_id=received.id)
+                    status="replied", reply_to_id=received_id)
         )  # fmt: skip
     db.session.commit()
     log.info("sms %s answered with %d message(s)", message_sid, len(texts))
@@ -66,7 +75,9 @@ def clean_body(body: str) -> str:
     return body.replace("\x00", "")
 
 
-def _answer(person: Person, body: str) -> list[str]:
+def _answer(
+    person: Person, body: str, conversation: Conversation | None = None, looked_up: bool = False
+) -> list[str]:
     flow = get_flow(FLOW)
     languages = current_app.config["LANGUAGES"]
     word = optout.classify(body, flow.opt_out["stop"], flow.opt_out["start"], languages)
@@ -85,8 +96,13 @@ def _answer(person: Person, body: str) -> list[str]:
         if vocab.parse(body).command == "call":
             callbacks.request_callback(person, people.language_of(person), "asked")
         return []
+    verdict = flood.check(person, utcnow(), lambda text: _is_keyword(vocab, text))
+    if verdict == flood.QUIET:
+        return []  # kept, not answered: too many at once, or another machine answering
+    if verdict == flood.SLOW_DOWN:
+        return [flood.slow_down_text(people.language_of(person))]
     forced = _forced_command(word, body, person, vocab)
-    conversation = _conversation(person, flow.start)
+    conversation = conversation or _conversation(person, flow.start, looked_up)
     turn = engine.step(
         flow, vocab, conversation.state, conversation.data or {}, body,
         PersonActions(person, utcnow()), command=forced,
@@ -112,6 +128,12 @@ def _forced_command(word: str | None, body: str, person: Person, vocab) -> str |
     return "help" if word == "help" else None
 
 
+def _is_keyword(vocab, text: str) -> bool:
+    """One of our commands or a bare number: people repeat these on purpose ("MER")."""
+    parsed = vocab.parse(text)
+    return parsed.command is not None or parsed.number is not None
+
+
 def _say(flow, person: Person, msgids: list[str]) -> list[str]:
     return [_sms_text(render(flow, [engine.Prompt(m) for m in msgids], people.language_of(person)))]
 
@@ -121,13 +143,42 @@ def _sms_text(parts: list[str]) -> str:
     return "\n".join(p for p in parts if p)[:TWIML_BODY_LIMIT]
 
 
-def _conversation(person: Person, start: str) -> Conversation:
+def _conversation(person: Person, start: str, looked_up: bool = False) -> Conversation:
+    """The person's SMS conversation, begun if there is none (`looked_up`: there is none)."""
     key = f"sms:{person.id}"
-    conversation = db.session.scalar(sa.select(Conversation).where(Conversation.key == key))
+    conversation = None
+    if not looked_up:
+        conversation = db.session.scalar(sa.select(Conversation).where(Conversation.key == key))
     if conversation is None:
         conversation = Conversation(key=key, person_id=person.id, flow=FLOW, state=start, data={})
         db.session.add(conversation)
     return conversation
+
+
+def _sender(phone: str) -> tuple[Person | None, Conversation | None]:
+    """The person with this number and their SMS conversation, in one statement."""
+    key = sa.literal("sms:") + sa.cast(Person.id, sa.String)
+    row = db.session.execute(
+        sa.select(Person, Conversation)
+        .outerjoin(Conversation, Conversation.key == key)
+        .where(Person.phone == phone)
+    ).first()
+    return (row[0], row[1]) if row is not None else (None, None)
+
+
+def _record_new(person: Person, body: str, message_sid: str) -> int | None:
+    """Store the text in one statement, unless its MessageSid is taken (a redelivery, or
+    the same delivery twice at once): then None. None also where the database cannot
+    do that in one statement; the caller then takes the careful path."""
+    table = Message.__table__
+    insert = insert_or_skip(table, table.c.twilio_sid)
+    if insert is None:
+        return None
+    values = {
+        "person_id": person.id, "direction": Message.IN, "kind": "inbound", "body": body,
+        "twilio_sid": message_sid, "status": "received",
+    }  # fmt: skip
+    return db.session.scalar(insert.values(**values).returning(table.c.id))
 
 
 def _inbound(message_sid: str) -> Message | None:

@@ -12,6 +12,9 @@ staff see them on the callback page first. Direct answers are never held.
 """
 
 import logging
+import random
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import timedelta
 
 import sqlalchemy as sa
@@ -25,12 +28,19 @@ from sqlalchemy.orm import Session
 from app.extensions import db
 from app.jobs.queue import SMS_QUEUE, get_queue, redis_connection
 from app.models import CallbackRequest, Message, Person
+from app.services.sql import insert_or_skip
 from app.timeutil import utcnow
 
 log = logging.getLogger(__name__)
 
 # By import path: the job module imports this one, not the other way round.
 SEND_JOB = "app.jobs.send.send_message"
+# One job sends a batch of rows (each still claimed on its own): a job per message cost
+# more in Redis and worker bookkeeping than the send itself (bench/broadcast.py).
+SEND_BATCH_JOB = "app.jobs.send.send_messages"
+SEND_BATCH = 50
+# People per IN (...) list when looking up who waits for a callback.
+IN_CHUNK = 1000
 # Seconds before RQ stops a send job; the send lease is longer, so a row is never
 # reclaimed while a job could still be sending it.
 SEND_JOB_TIMEOUT = 120
@@ -84,6 +94,101 @@ def queue_sms(
     if not held:
         db.session.info.setdefault(_PENDING, []).append(message.id)
     return message
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """One text of a fan-out: to whom, what it says, and the key that makes it once-only."""
+
+    person: Person
+    body: str
+    dedup_key: str
+
+
+def queue_many(
+    items: Iterable[Outgoing], *, kind: str, broadcast_id: int | None = None
+) -> dict[str, int]:
+    """`queue_sms` for a whole fan-out, in a few statements (the caller commits).
+
+    The same rules as one by one: opted-out people get nothing, a taken `dedup_key`
+    (also one another process is adding right now) is skipped, texts to someone waiting
+    for a callback are held, and the send jobs are enqueued after the commit. Returns
+    the new message's id for each key that was written.
+    """
+    wanted: dict[str, Outgoing] = {}
+    for item in items:
+        if not item.body or len(item.body) > MAX_BODY:
+            raise ValueError(f"an SMS body must have 1 to {MAX_BODY} characters")
+        if not item.person.opted_out:
+            wanted.setdefault(item.dedup_key, item)
+    if not wanted:
+        return {}
+    table = Message.__table__
+    insert = insert_or_skip(table, table.c.dedup_key)
+    if insert is None:  # no INSERT … ON CONFLICT here: one by one, as before
+        return _queue_one_by_one(wanted.values(), kind, broadcast_id)
+    db.session.flush()  # people added in this transaction get their ids
+    waiting = set()
+    if kind not in DIRECT_KINDS:
+        waiting = _waiting_for_callback({item.person.id for item in wanted.values()})
+    now = utcnow()
+    rows = [
+        {
+            "person_id": item.person.id,
+            "direction": Message.OUT,
+            "kind": kind,
+            "body": item.body,
+            "status": HELD if item.person.id in waiting else QUEUED,
+            "dedup_key": key,
+            "broadcast_id": broadcast_id,
+            "attempts": 0,
+            "created_at": now,
+            "updated_at": now,
+        }
+        for key, item in wanted.items()
+    ]
+    # One statement compiled once; SQLAlchemy sends the rows as multi-row INSERTs of a
+    # thousand ("insertmanyvalues"). The unique dedup_key decides, in the database:
+    # no read-then-write race with another process.
+    statement = insert.returning(table.c.id, table.c.dedup_key, table.c.status)
+    written: dict[str, int] = {}
+    pending: list[int] = []
+    for message_id, key, status in db.session.execute(statement, rows):
+        written[key] = message_id
+        if status == QUEUED:
+            pending.append(message_id)
+    if pending:
+        db.session.info.setdefault(_PENDING, []).extend(sorted(pending))
+    return written
+
+
+def _queue_one_by_one(
+    items: Iterable[Outgoing], kind: str, broadcast_id: int | None
+) -> dict[str, int]:
+    written = {}
+    for item in items:
+        message = queue_sms(item.person, item.body, kind=kind, dedup_key=item.dedup_key)
+        if message is not None:
+            message.broadcast_id = broadcast_id
+            written[item.dedup_key] = message.id
+    db.session.flush()
+    return written
+
+
+def _waiting_for_callback(person_ids: set[int]) -> set[int]:
+    """Those of these people with a callback request that is open or claimed."""
+    found: set[int] = set()
+    ordered = sorted(person_ids)
+    for start in range(0, len(ordered), IN_CHUNK):
+        found.update(
+            db.session.scalars(
+                sa.select(CallbackRequest.person_id).where(
+                    CallbackRequest.person_id.in_(ordered[start : start + IN_CHUNK]),
+                    CallbackRequest.status.in_([CallbackRequest.OPEN, CallbackRequest.CLAIMED]),
+                )
+            )
+        )
+    return found
 
 
 def has_active_callback(person_id: int) -> bool:
@@ -149,14 +254,22 @@ def release_held(person_id: int) -> list[int]:
     return ids
 
 
+def send_retry() -> Retry | None:
+    """RQ's retries for a send job: SEND_RETRY_INTERVALS, each one stretched or shrunk at
+    random by up to half (jitter), so that sends which failed together (a 429 from
+    Twilio, a 5xx) spread out when they come back instead of failing together again."""
+    configured = current_app.config["SEND_RETRY_INTERVALS"]
+    intervals = [round(seconds * random.uniform(0.5, 1.5)) for seconds in configured]
+    return Retry(max=len(intervals), interval=intervals) if intervals else None
+
+
 def enqueue_send(message_id: int, pipeline: Pipeline | None = None) -> None:
     """Put a send job for this outbox row on the "sms" queue. Raises if Redis is down.
 
     With `pipeline`, the job is written when the caller executes it. Enqueueing the
     same row twice is harmless: the job claims the row before sending.
     """
-    intervals = list(current_app.config["SEND_RETRY_INTERVALS"])
-    retry = Retry(max=len(intervals), interval=intervals) if intervals else None
+    retry = send_retry()
     get_queue(SMS_QUEUE).enqueue(
         SEND_JOB,
         message_id,
@@ -168,12 +281,25 @@ def enqueue_send(message_id: int, pipeline: Pipeline | None = None) -> None:
 
 
 def enqueue_sends(message_ids: list[int]) -> None:
-    """Enqueue send jobs for many rows in one round trip to Redis (all or none)."""
+    """Enqueue send jobs for many rows in one round trip to Redis (all or none).
+
+    One job per SEND_BATCH rows, in the order given; each row is still claimed and
+    finished on its own, so a batch that dies part-way loses and repeats nothing.
+    """
     if not message_ids:
         return
+    queue = get_queue(SMS_QUEUE)
     with redis_connection().pipeline() as pipeline:
-        for message_id in message_ids:
-            enqueue_send(message_id, pipeline=pipeline)
+        for start in range(0, len(message_ids), SEND_BATCH):
+            batch = list(message_ids[start : start + SEND_BATCH])
+            queue.enqueue(
+                SEND_BATCH_JOB,
+                batch,
+                retry=send_retry(),  # jitter of its own per batch
+                job_timeout=SEND_JOB_TIMEOUT,
+                description=f"send {len(batch)} messages from {batch[0]}",
+                pipeline=pipeline,
+            )
         pipeline.execute()
 
 

@@ -5,16 +5,10 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.exc import IntegrityError
 
+from app import languages
 from app.extensions import db
 from app.models import Person
 from app.timeutil import utcnow
-
-# A first guess at the language from the country code, before the person chooses.
-_REGION_LANGUAGE = {
-    "NO": "nb", "SJ": "nb", "GB": "en", "IE": "en", "US": "en", "CA": "en", "AU": "en",
-    "NZ": "en", "PL": "pl", "LT": "lt", "UA": "uk", "SO": "so", "ER": "ti", "PK": "ur",
-    "IR": "fa", "AF": "fa", "SY": "ar", "IQ": "ar", "EG": "ar", "SA": "ar", "AE": "ar",
-}  # fmt: skip
 
 
 def normalise_phone(raw: str) -> str | None:
@@ -51,13 +45,17 @@ def language_of(person: Person) -> str:
     """The language to speak to this person in: chosen, guessed from the number, or default."""
     if person.language:
         return person.language
-    enabled = current_app.config["LANGUAGES"]
+    return suggested_language(person) or current_app.config["DEFAULT_LANGUAGE"]
+
+
+def suggested_language(person: Person) -> str | None:
+    """The enabled language the number's country suggests (+48 -> pl; the languages
+    table's `regions`), a first guess before the person chooses."""
     try:
         region = phonenumbers.region_code_for_number(phonenumbers.parse(person.phone))
     except phonenumbers.NumberParseException:
-        region = None
-    guess = _REGION_LANGUAGE.get(region or "")
-    return guess if guess in enabled else current_app.config["DEFAULT_LANGUAGE"]
+        return None
+    return languages.for_region(region, current_app.config["LANGUAGES"])
 
 
 def touch(person: Person) -> None:

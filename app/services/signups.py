@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
 from app.models import Occurrence, Person, SignUp
+from app.services import events
 
 
 @dataclass(frozen=True)
@@ -61,8 +62,10 @@ def join(person: Person, occurrence: Occurrence, now: datetime) -> Result:
     if _take_place(occurrence):
         signup.status = SignUp.CONFIRMED
         db.session.flush()
+        events.signup_created(signup)
         return Result("joined", signup)
     db.session.flush()
+    events.signup_created(signup)
     return Result("waiting", signup, waiting_position(signup))
 
 

@@ -116,6 +116,11 @@ def signed_in(user: StaffUser) -> None:
     user.last_login_at = utcnow()
 
 
+def end_sessions(user: StaffUser) -> None:
+    """End every session of this person (sign-out): their session ids no longer match."""
+    user.session_epoch = (user.session_epoch or 0) + 1
+
+
 def all_accounts() -> list[StaffUser]:
     return list(
         db.session.scalars(sa.select(StaffUser).order_by(StaffUser.active.desc(), StaffUser.name))

@@ -17,7 +17,7 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.models import Person, Task, TaskEvent, TaskOffer
-from app.services import task_texts
+from app.services import events, task_texts
 
 # A plain "JA" this long after the last request is still taken to answer it.
 LATE_ANSWER = timedelta(days=3)
@@ -101,6 +101,7 @@ def accept(
     if _mark_filled(task, now):
         names = task_texts.names_list([o.person for o in accepted_offers(task)])
         tell_coordinator(task, "filled", "coord_filled", names=names)
+        events.task_filled(task)
     if confirm_by_sms:
         task_texts.send(person, "task_confirmed", task, f"task:{task.id}:confirm:{person.id}")
     return TaskResult("accepted", task, offer)
@@ -119,9 +120,15 @@ def decline(person: Person, code: int | None, now: datetime) -> TaskResult:
     return TaskResult("declined", offer.task, offer)
 
 
-def withdraw(person: Person, code: int | None, now: datetime) -> TaskResult:
+def withdraw(
+    person: Person, code: int | None, now: datetime, *, anonymous: bool = False
+) -> TaskResult:
     """An accepted volunteer cannot come after all: the place opens again, the coordinator
-    is told, and planned waves may go out (the task is open again)."""
+    is told, and planned waves may go out (the task is open again).
+
+    `anonymous`: the coordinator is told that "a volunteer" withdrew, without a name
+    (the person is having their data deleted).
+    """
     offer, problem = _answering(person, code, now, accepted_upcoming)
     if problem:
         return problem
@@ -143,10 +150,13 @@ def withdraw(person: Person, code: int | None, now: datetime) -> TaskResult:
         .execution_options(synchronize_session=False)
     )
     db.session.refresh(task)
-    tell_coordinator(
-        task, "withdrawn", "coord_withdrawn", person=person,
-        volunteer=task_texts.display_name(person),
-    )  # fmt: skip
+    if anonymous:
+        tell_coordinator(task, "withdrawn", "coord_withdrawn_anonymous")
+    else:
+        tell_coordinator(
+            task, "withdrawn", "coord_withdrawn", person=person,
+            volunteer=task_texts.display_name(person),
+        )  # fmt: skip
     return TaskResult("withdrawn", task, offer)
 
 

@@ -11,3 +11,5 @@ bp = Blueprint(
 )
 
 from app.staff import auth, callbacks, accounts, profile, tasks, broadcasts, activities, volunteers  # noqa: E402,F401,I001
+from app.staff import people, audit  # noqa: E402,F401,I001
+from app.staff import api_tokens  # noqa: E402,F401,I001

@@ -10,7 +10,7 @@ from functools import wraps
 from urllib.parse import urlsplit
 
 from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
-from flask_login import current_user, login_user, logout_user
+from flask_login import current_user, login_fresh, login_user, logout_user
 from flask_wtf.csrf import CSRFError
 
 from app.extensions import db, login_manager
@@ -26,6 +26,11 @@ SIGNED_IN_AT = "staff_signed_in_at"
 
 login_manager.login_view = "staff.login"
 login_manager.login_message = None  # the sign-in page says what it needs by itself
+# A session cookie carried to another browser or address is not accepted. Flask-Login's
+# "strong" mode only marks a *permanent* session (ours are) as no longer fresh, so
+# `require_sign_in` ends any session that is not fresh: we never use remember-me
+# cookies, so that only happens when the browser or address changed.
+login_manager.session_protection = "strong"
 
 
 @login_manager.user_loader
@@ -52,6 +57,7 @@ def role_required(role: str):
                 abort(403)
             return view(*args, **kwargs)
 
+        checked.required_role = role  # read by the tests that walk every staff page
         return checked
 
     return decorate
@@ -62,6 +68,9 @@ def require_sign_in():
     if request.endpoint in PUBLIC_ENDPOINTS:
         return None
     if not current_user.is_authenticated:
+        return login_manager.unauthorized()
+    if not login_fresh():
+        _end_session()  # the cookie came from another browser or address
         return login_manager.unauthorized()
     if _session_expired():
         _end_session()
@@ -131,6 +140,10 @@ def _next_url() -> str:
 @bp.post("/logout")
 def logout():
     if EmptyForm().validate_on_submit():
+        # The session lives in the cookie; raising the epoch makes every copy of it
+        # (and the person's sessions elsewhere) worthless, not just this browser's.
+        staff_accounts.end_sessions(current_user)
+        db.session.commit()
         _end_session()
         flash(_("You have signed out."), "info")
     return redirect(url_for("staff.login"))

@@ -22,6 +22,8 @@ REASONS = {
     "stuck": N_("Got stuck in the text conversation"),
     "voice": N_("Called and wanted a person"),
     "volunteer": N_("Wants to become a volunteer"),
+    "flooding": N_("Sent very many texts in a short time (answers slowed down)"),
+    "loop": N_("Another machine kept answering our texts (replies paused)"),
 }
 CHANNELS = {"sms": N_("SMS"), "voice": N_("Phone call")}
 CALL_STATUS = {
