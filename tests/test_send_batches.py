@@ -225,7 +225,8 @@ def test_sigterm_stops_the_worker_process_cleanly(database_url, fake_twilio, red
     process = subprocess.Popen(command, cwd=ROOT, env=env, stderr=subprocess.PIPE)
     try:
         deadline = time.monotonic() + 60
-        while not Worker.all(connection=redis_conn):  # up and waiting for jobs
+        # Up and waiting for jobs (rq installs its signal handlers before it waits).
+        while [w.get_state() for w in Worker.all(connection=redis_conn)] != ["idle"]:
             assert process.poll() is None, process.stderr.read().decode()[-2000:]
             assert time.monotonic() < deadline, "the worker did not start"
             time.sleep(0.1)

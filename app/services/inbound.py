@@ -156,12 +156,18 @@ def _conversation(person: Person, start: str, looked_up: bool = False) -> Conver
 
 
 def _sender(phone: str) -> tuple[Person | None, Conversation | None]:
-    """The person with this number and their SMS conversation, in one statement."""
+    """The person with this number and their SMS conversation, in one statement.
+
+    The person's row is locked until the commit: two texts from one number at once are
+    answered one after the other, the second reading the conversation as the first left
+    it (and not both starting a new one).
+    """
     key = sa.literal("sms:") + sa.cast(Person.id, sa.String)
     row = db.session.execute(
         sa.select(Person, Conversation)
         .outerjoin(Conversation, Conversation.key == key)
         .where(Person.phone == phone)
+        .with_for_update(of=Person)
     ).first()
     return (row[0], row[1]) if row is not None else (None, None)
 
