@@ -18,9 +18,8 @@ from bench import env, seed, webhooks
 # The queries every webhook (or a common one, or a fan-out) runs, in the app's own form;
 # :p is a resident's id, :phone their number.
 HOT_QUERIES = {
-    "person and conversation by phone": "SELECT * FROM people LEFT OUTER JOIN conversations"
-    " ON conversations.key = 'sms:' || CAST(people.id AS VARCHAR) WHERE people.phone = :phone",
-    "person by phone": "SELECT * FROM people WHERE phone = :phone",
+    # Found, touched and locked in one statement (rolled back after the plans).
+    "person by phone": "UPDATE people SET last_contact_at = now() WHERE phone = :phone RETURNING *",
     "inbound message by sid (a redelivery)": "SELECT * FROM messages WHERE twilio_sid = :sid"
     " AND direction = 'in'",
     "replies to a message (a redelivered sid)": "SELECT body FROM messages WHERE reply_to_id = "

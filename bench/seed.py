@@ -119,6 +119,18 @@ def seed_history(residents: int, activities: int) -> dict:
     conversation per resident; and one resident (FREQUENT_TEXTER) with thousands of texts."""
     started = time.perf_counter()
     now = _ts(utcnow())
+    # The frequent texter's history, older than everyone's last text: texts in and
+    # replies out, one after the other.
+    db.session.execute(
+        sa.text(
+            "INSERT INTO messages (person_id, direction, kind, body, twilio_sid, status, attempts,"
+            " created_at, updated_at) "
+            "SELECT :person, CASE WHEN i % 2 = 0 THEN 'in' ELSE 'out' END, 'inbound', 'MENY',"
+            f" CASE WHEN i % 2 = 0 THEN 'SMF' || {_pad(31)} END, 'received', 0, :now, :now"
+            f" FROM {_series(2 * FREQUENT_TEXTS)} ORDER BY i"
+        ),
+        {"now": now, "person": FREQUENT_TEXTER},
+    )
     db.session.execute(
         sa.text(
             "INSERT INTO signups (occurrence_id, person_id, status, created_at, queued_at) "
@@ -137,15 +149,6 @@ def seed_history(residents: int, activities: int) -> dict:
     )
     db.session.execute(
         sa.text(
-            "INSERT INTO messages (person_id, direction, kind, body, twilio_sid, status, attempts,"
-            " created_at, updated_at) "
-            f"SELECT :person, 'in', 'inbound', 'MENY', 'SMF' || {_pad(31)},"
-            f" 'received', 0, :now, :now FROM {_series(FREQUENT_TEXTS)}"
-        ),
-        {"now": now, "person": FREQUENT_TEXTER},
-    )
-    db.session.execute(
-        sa.text(
             "INSERT INTO conversations (key, person_id, flow, state, data, updated_at) "
             "SELECT 'sms:' || id, id, 'sms', 'menu', '{}', :now FROM people"
         ),
@@ -156,7 +159,7 @@ def seed_history(residents: int, activities: int) -> dict:
             "INSERT INTO messages (person_id, direction, kind, body, status, reply_to_id, attempts,"
             " created_at, updated_at) "
             "SELECT person_id, 'out', 'reply', 'Meny: 1 aktiviteter ...', 'replied', id, 0,"
-            " :now, :now FROM messages WHERE direction = 'in'"
+            " :now, :now FROM messages WHERE direction = 'in' AND twilio_sid LIKE 'SMH%'"
         ),
         {"now": now},
     )

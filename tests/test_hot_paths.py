@@ -1,6 +1,6 @@
 """The webhooks' common case stays lean (bench/ measures it; these keep what it found).
 
-A known number's text: the person and their conversation in one statement, the
+A known number's text: the person found, touched and locked in one statement, the
 MessageSid decided by the INSERT itself (no SELECT first, no savepoint). A voice step:
 the call and its person in one statement, the step written once.
 """
@@ -37,8 +37,9 @@ def test_a_known_numbers_text_takes_no_savepoint_and_no_sid_lookup(ctx, sms):
     assert reply
     assert not [s for s in seen if "SAVEPOINT" in s]
     assert not [s for s in seen if s.startswith("SELECT") and "twilio_sid =" in s]
-    # The person and the conversation come together.
-    assert not [s for s in seen if s.startswith("SELECT conversations.")]
+    # Found, touched and locked in one statement; not read first, not updated after.
+    people = [s for s in seen if " people" in s.split(" WHERE")[0]]
+    assert len(people) == 1 and people[0].startswith("UPDATE people SET last_contact_at")
     # The same sid again is still answered from the record, acting once.
     assert sms("MENY", sid="SMlean") == [reply]
     count = sa.select(sa.func.count()).where(Message.twilio_sid == "SMlean")

@@ -11,6 +11,7 @@ import re
 from functools import cache
 from xml.etree import ElementTree
 
+import sqlalchemy as sa
 from babel.messages.pofile import read_po
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -114,6 +115,10 @@ def test_any_text_in_any_state_gets_a_kind_answer_in_the_persons_language(
             "To": SERVICE_NUMBER, "Body": body}  # fmt: skip
     root = twiml(post_signed("/twilio/sms", form))
     texts = [m.text or "" for m in root.iter("Message")]
+    # A body that chooses a language ("3" in the language menu, "English") rightly
+    # switches the person: the answer is in the language they have after the text.
+    db.session.expire_all()
+    language = db.session.scalar(sa.select(Person.language).where(Person.phone == phone))
     for text in texts:
         assert 0 < len(text) <= 1600
         assert not text.startswith(APOLOGIES), text

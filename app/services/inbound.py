@@ -33,8 +33,8 @@ def handle_sms(phone: str, body: str, message_sid: str) -> list[str]:
     A `message_sid` seen before never acts twice: the earlier replies are returned.
     """
     body = clean_body(body)
-    person, conversation = _sender(phone)
-    known = person is not None  # and `conversation` is theirs (None: none yet)
+    person = _sender(phone)
+    known = person is not None  # and already touched
     # The common case in two statements: a known number, a MessageSid not seen before.
     received_id = _record_new(person, body, message_sid) if known else None
     if received_id is None:  # a new number, or this MessageSid was seen before
@@ -56,10 +56,11 @@ def handle_sms(phone: str, body: str, message_sid: str) -> list[str]:
             db.session.rollback()
             return _replies_to(_inbound(message_sid))
         received_id = received.id
-    people.touch(person)
+    if not known:
+        people.touch(person)
     if person.sms_error_code is not None:
         person.sms_error_code = None  # Twilio said it takes no texts, yet it sends them
-    texts = _answer(person, body, conversation, looked_up=known)
+    texts = _answer(person, body)
     for text in texts:
         db.session.add(
             Message(person_id=person.id, direction=Message.OUT, kind="reply", body=text,
@@ -75,9 +76,7 @@ def clean_body(body: str) -> str:
     return body.replace("\x00", "")
 
 
-def _answer(
-    person: Person, body: str, conversation: Conversation | None = None, looked_up: bool = False
-) -> list[str]:
+def _answer(person: Person, body: str) -> list[str]:
     flow = get_flow(FLOW)
     languages = current_app.config["LANGUAGES"]
     word = optout.classify(body, flow.opt_out["stop"], flow.opt_out["start"], languages)
@@ -102,7 +101,7 @@ def _answer(
     if verdict == flood.SLOW_DOWN:
         return [flood.slow_down_text(people.language_of(person))]
     forced = _forced_command(word, body, person, vocab)
-    conversation = conversation or _conversation(person, flow.start, looked_up)
+    conversation = _conversation(person, flow.start)
     turn = engine.step(
         flow, vocab, conversation.state, conversation.data or {}, body,
         PersonActions(person, utcnow()), command=forced,
@@ -143,33 +142,31 @@ def _sms_text(parts: list[str]) -> str:
     return "\n".join(p for p in parts if p)[:TWIML_BODY_LIMIT]
 
 
-def _conversation(person: Person, start: str, looked_up: bool = False) -> Conversation:
-    """The person's SMS conversation, begun if there is none (`looked_up`: there is none)."""
+def _conversation(person: Person, start: str) -> Conversation:
     key = f"sms:{person.id}"
-    conversation = None
-    if not looked_up:
-        conversation = db.session.scalar(sa.select(Conversation).where(Conversation.key == key))
+    conversation = db.session.scalar(sa.select(Conversation).where(Conversation.key == key))
     if conversation is None:
         conversation = Conversation(key=key, person_id=person.id, flow=FLOW, state=start, data={})
         db.session.add(conversation)
     return conversation
 
 
-def _sender(phone: str) -> tuple[Person | None, Conversation | None]:
-    """The person with this number and their SMS conversation, in one statement.
+def _sender(phone: str) -> Person | None:
+    """The person with this number, touched (`people.touch`) in the same statement, which
+    also locks their row until the commit; None for a number not seen before.
 
-    The person's row is locked until the commit: two texts from one number at once are
-    answered one after the other, the second reading the conversation as the first left
-    it (and not both starting a new one).
+    The lock answers two texts from one number at once one after the other: the second
+    reads the conversation as the first left it (and does not start a second one). So
+    the conversation is read after this, never joined into it: a read that waited for
+    the lock would still see the conversation as it was before the wait.
     """
-    key = sa.literal("sms:") + sa.cast(Person.id, sa.String)
-    row = db.session.execute(
-        sa.select(Person, Conversation)
-        .outerjoin(Conversation, Conversation.key == key)
+    return db.session.execute(
+        sa.update(Person)
         .where(Person.phone == phone)
-        .with_for_update(of=Person)
-    ).first()
-    return (row[0], row[1]) if row is not None else (None, None)
+        .values(last_contact_at=utcnow())
+        .returning(Person)
+        .execution_options(populate_existing=True)
+    ).scalar_one_or_none()
 
 
 def _record_new(person: Person, body: str, message_sid: str) -> int | None:
