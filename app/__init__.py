@@ -6,7 +6,14 @@ from datetime import timedelta
 from flask import Flask
 
 from app.config import Config
-from app.extensions import csrf, db, login_manager, migrate, use_real_sqlite_transactions
+from app.extensions import (
+    csrf,
+    db,
+    login_manager,
+    migrate,
+    ping_when_idle,
+    use_real_sqlite_transactions,
+)
 
 
 def _secret_key_given(app: Flask, overrides: dict | None) -> bool:
@@ -40,6 +47,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
             use_real_sqlite_transactions(db.engine)
+        ping_when_idle(db.engine)
     migrate.init_app(app, db, directory=str(Config.MIGRATIONS_DIR), render_as_batch=True)
 
     from app import models  # noqa: F401 - registers the tables with the metadata

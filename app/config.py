@@ -43,7 +43,8 @@ DEFAULT_VOICES = languages.default_voices()
 class Config:
     SQLALCHEMY_DATABASE_URI = database_url()
     # hide_parameters: SQL errors would otherwise quote numbers and bodies into logs.
-    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True, "hide_parameters": True}
+    # No pool_pre_ping: connections idle for a while are pinged (extensions.ping_when_idle).
+    SQLALCHEMY_ENGINE_OPTIONS = {"hide_parameters": True}
     REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
     # A random key per process is fine for one process in development; production must set
     # one, since web and worker processes must agree on it (sessions, signed call links).

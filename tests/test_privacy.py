@@ -175,6 +175,7 @@ def test_deleting_withdraws_from_a_task_and_the_coordinator_is_told_without_a_na
 
 def test_deleting_erases_content_and_keeps_only_anonymous_counts(ctx):
     anne = _person(ANNE, "Anne Hansen")
+    anne.last_text_at, anne.last_text_digest = utcnow(), "0123456789abcdef"  # services.flood
     _message(anne, "in", "My address is Storgata 1", twilio_sid="SM" + "3" * 32)
     _message(anne, "out", "Thank you", twilio_sid="SM" + "4" * 32)
     request, _ = callbacks.request_callback(anne, "nb", "voice", "voice", recording_url=RECORDING)
@@ -201,6 +202,7 @@ def test_deleting_erases_content_and_keeps_only_anonymous_counts(ctx):
     person = _reload(anne.id)
     assert person.phone.startswith("deleted:") and ANNE not in person.phone
     assert person.name is None and person.deleted_at is not None and person.opted_out
+    assert person.last_text_digest is None and person.last_text_at is None
     assert person.language == "nb"  # kept: counts per language
     messages = db.session.scalars(sa.select(Message).where(Message.person_id == anne.id)).all()
     assert len(messages) == 2

@@ -57,6 +57,17 @@ def test_message_bodies_older_than_the_retention_are_blanked_and_newer_kept(app,
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Message)) == 3  # rows stay
 
 
+def test_the_digest_of_a_last_text_that_old_is_blanked_too(app, ctx):
+    app.config["MESSAGE_RETENTION_DAYS"] = 90
+    old, recent = find_or_create(ANNE), find_or_create("+4791100002")
+    old.last_text_at, old.last_text_digest = utcnow() - timedelta(days=91), "0123456789abcdef"
+    recent.last_text_at, recent.last_text_digest = utcnow() - timedelta(days=89), "fedcba9876543210"
+    db.session.commit()
+    assert apply_retention()["text_digests"] == 1
+    db.session.expire_all()
+    assert (old.last_text_digest, recent.last_text_digest) == (None, "fedcba9876543210")
+
+
 def test_the_retention_is_configurable(app, ctx):
     app.config["MESSAGE_RETENTION_DAYS"] = 7
     week_old = _message("MELD 12", timedelta(days=8))

@@ -5,6 +5,7 @@
 - what a phone call stored (the last TwiML answered, the call's place in the menus),
   after the same time;
 - staff notes on callback requests closed that long ago;
+- the digest of a person's last text (services.flood), once that text is that old;
 - recordings of callers' messages after RECORDING_RETENTION_DAYS: the URL is forgotten
   at once and Twilio is asked to delete the file (`delete_pending_recordings`, which
   also runs straight after a person's data is deleted).
@@ -22,7 +23,7 @@ from flask import current_app
 
 from app.extensions import db
 from app.jobs import gateway
-from app.models import Call, CallbackRequest, Message, RecordingDeletion
+from app.models import Call, CallbackRequest, Message, Person, RecordingDeletion
 from app.services.privacy import forget_recordings, recording_sids
 from app.timeutil import utcnow
 
@@ -63,6 +64,12 @@ def apply_retention(now: datetime | None = None) -> dict[str, int]:
             ),
             CallbackRequest.closed_at,
             note=None,
+        ),
+        "text_digests": _in_batches(
+            Person,
+            sa.and_(Person.last_text_digest.is_not(None), Person.last_text_at < content_cutoff),
+            Person.last_text_at,
+            last_text_digest=None,
         ),
         "recordings": _forget_old_recordings(recording_cutoff),
     }

@@ -28,6 +28,15 @@ class Person(db.Model):
     # Texts from this number are kept but not answered until then: an auto-reply loop
     # with another machine (see services.flood).
     replies_paused_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The texts from this number counted where they arrive, in the statement that finds
+    # the person (services.flood): how many since texts_window_at (the flood limit), and
+    # how many in a row were the same text (a loop), known by a keyed digest of its
+    # letters, never the text itself; retention blanks the digest with the bodies.
+    texts_window_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    texts_in_window: Mapped[int] = mapped_column(default=0, server_default="0")
+    last_text_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_text_digest: Mapped[str | None] = mapped_column(sa.String(16))
+    same_text_run: Mapped[int] = mapped_column(default=0, server_default="0")
     # Set when the person's data was deleted: the row stays only for anonymous counts,
     # with its number replaced by a random marker (see services.privacy).
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -2,39 +2,42 @@
 auto-reply loop with another bot. Either way every text is kept; what changes is
 whether, and how often, we answer.
 
-- **Flooding**: more than FLOOD_PER_MINUTE texts from one number within a minute (the
-  shared moving-window limiter, per person). Over the limit a text is not answered;
-  the first one in each minute gets a short "slow down, a person will look at it"
-  notice in the person's language, and staff get one callback request (reason
-  "flooding"). Other numbers are not touched. If Redis is down the check is skipped:
-  answering normally is better than going silent.
+Both are counted on the sender's own row, in the one statement that finds (and locks)
+the person when a text arrives (`COUNT_TEXT`, `text_params`): no extra query and no
+Redis on the hot path, so both limits hold with Redis down too. The database computes
+the counts from the row as it holds it when the statement runs, so two texts at once
+are counted twice. A redelivery of a text already answered is not counted: its
+transaction is never committed.
+
+- **Flooding**: more than FLOOD_PER_MINUTE texts from one number within a minute of
+  the first (a window that starts again with the first text after it). Over the limit
+  a text is not answered; the first one over it gets a short "slow down, a person will
+  look at it" notice in the person's language, and staff get one callback request
+  (reason "flooding"). Other numbers are not touched.
 - **Loops**: another machine answering our answers (an "I am away" reply, a chatbot):
   the same text LOOP_REPEATS times in a row, each within LOOP_SECONDS of the last (and
   not closer than a trip through the phone network: that is a burst, not a reply). One
   of our keywords or a bare number counts only when each came within
-  LOOP_FAST_SECONDS of our answer, faster than anyone reads: people do repeat "MORE"
-  on purpose. Replies to the number then pause for LOOP_PAUSE_MINUTES (without a
-  word: a word would feed the loop), and staff get a callback request (reason
-  "loop"). The evidence is the stored messages themselves, so this works without
-  Redis. A fast loop whose texts vary is held back by the flood limit.
+  LOOP_FAST_SECONDS of the last, faster than anyone reads: people do repeat "MORE" on
+  purpose. Replies to the number then pause for LOOP_PAUSE_MINUTES (without a word: a
+  word would feed the loop), and staff get a callback request (reason "loop"). "The
+  same text" is told by a keyed digest of its letters, so the row never holds the text;
+  a fast loop whose texts vary is held back by the flood limit.
 
 Logs name people by id only.
 """
 
+import hashlib
 import logging
 import unicodedata
-from collections.abc import Callable
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from flask import current_app
-from limits import RateLimitItemPerMinute
-from redis.exceptions import RedisError
 
-from app.extensions import db
 from app.i18n import N_, gettext
-from app.jobs.rate_limit import moving_window
-from app.models import Message, Person
+from app.models import Person
+from app.models.base import UTCDateTime
 from app.services import callbacks, people
 
 log = logging.getLogger(__name__)
@@ -50,28 +53,60 @@ SLOW_DOWN_TEXT = N_(
 # through the phone network. Texts closer together than this are a burst (or a test
 # sending at machine speed), not a reply loop; a burst too large is the flood limit's.
 ROUND_TRIP = timedelta(seconds=0.5)
+WINDOW = timedelta(minutes=1)
 # Letters of a text compared for "the same text": a counter or a date in an automatic
 # reply ("Ticket 4711 received") does not make it a different text.
 _FINGERPRINT_LENGTH = 40
 
 
-def check(person: Person, now: datetime, is_keyword: Callable[[str], bool]) -> str:
-    """How to treat the text just stored from `person`: ANSWER it as usual, answer with
-    the SLOW_DOWN notice, or keep it QUIET (no answer). `is_keyword` tells our own
-    commands apart, which people repeat on purpose ("MORE", "MORE" …)."""
+# When the text arrived: one parameter for every clause (and the caller's own) that needs it.
+NOW = sa.bindparam("now", type_=UTCDateTime())
+_WINDOW_OPEN = Person.texts_window_at > sa.bindparam("window_from", type_=UTCDateTime())
+_SAME_TEXT_SOON = sa.and_(
+    Person.last_text_digest == sa.bindparam("digest"),
+    Person.last_text_at <= sa.bindparam("trip_before", type_=UTCDateTime()),
+    Person.last_text_at >= sa.bindparam("gap_from", type_=UTCDateTime()),
+)
+# The SET clauses that count a text on its sender's row, with `text_params` for values.
+COUNT_TEXT = {
+    Person.texts_window_at: sa.case((_WINDOW_OPEN, Person.texts_window_at), else_=NOW),
+    Person.texts_in_window: sa.case((_WINDOW_OPEN, Person.texts_in_window + 1), else_=1),
+    Person.same_text_run: sa.case((_SAME_TEXT_SOON, Person.same_text_run + 1), else_=1),
+    Person.last_text_digest: sa.bindparam("digest"),
+    Person.last_text_at: NOW,
+}
+
+
+def text_params(now: datetime, body: str, keyword: bool) -> dict:
+    """The values `COUNT_TEXT` needs for this text; `keyword`: one of our commands or a
+    bare number, which people repeat on purpose ("MORE", "MORE" …)."""
+    gap = current_app.config["LOOP_FAST_SECONDS" if keyword else "LOOP_SECONDS"]
+    return {
+        "now": now,
+        "window_from": now - WINDOW,
+        "digest": _digest(body),
+        "trip_before": now - ROUND_TRIP,
+        "gap_from": now - timedelta(seconds=gap),
+    }
+
+
+def check(person: Person, now: datetime) -> str:
+    """How to treat the text just counted on `person`'s row: ANSWER it as usual, answer
+    with the SLOW_DOWN notice, or keep it QUIET (no answer)."""
     paused = person.replies_paused_until
     if paused is not None and paused > now:
         return QUIET
-    flooding, first_in_window = _flooding(person.id)
-    if flooding:
-        if first_in_window:
+    config = current_app.config
+    limit = config["FLOOD_PER_MINUTE"]
+    if 0 < limit < person.texts_in_window:
+        if person.texts_in_window == limit + 1:  # the first one over: once per window
             _tell_staff(person, FLOODING)
             log.warning("sms: person %s is flooding: answers slowed down", person.id)
             return SLOW_DOWN
         return QUIET
-    if _looping(person.id, is_keyword):
-        minutes = current_app.config["LOOP_PAUSE_MINUTES"]
-        person.replies_paused_until = now + timedelta(minutes=minutes)
+    repeats = config["LOOP_REPEATS"]
+    if repeats >= 2 and person.same_text_run >= repeats:
+        person.replies_paused_until = now + timedelta(minutes=config["LOOP_PAUSE_MINUTES"])
         _tell_staff(person, LOOP)
         log.warning("sms: person %s looks like an auto-reply loop: replies paused", person.id)
         return QUIET
@@ -83,47 +118,15 @@ def slow_down_text(language: str) -> str:
     return gettext(language, SLOW_DOWN_TEXT)
 
 
-def _flooding(person_id: int) -> tuple[bool, bool]:
-    """(over the limit, first time over it in this minute); (False, False) without Redis."""
-    limit = current_app.config["FLOOD_PER_MINUTE"]
-    if limit <= 0:
-        return False, False
-    try:
-        limiter = moving_window("flood")
-        if limiter.hit(RateLimitItemPerMinute(limit), f"in:{person_id}"):
-            return False, False
-        return True, limiter.hit(RateLimitItemPerMinute(1), f"notice:{person_id}")
-    except (RedisError, OSError) as error:
-        log.warning("sms: flood check unavailable (%s): answering", type(error).__name__)
-        return False, False
-
-
-def _looping(person_id: int, is_keyword: Callable[[str], bool]) -> bool:
-    """The last LOOP_REPEATS texts from the number are one text, each soon after the last."""
-    config = current_app.config
-    repeats = config["LOOP_REPEATS"]
-    if repeats < 2:
-        return False
-    latest = db.session.execute(
-        sa.select(Message.body, Message.created_at)
-        .where(Message.person_id == person_id, Message.direction == Message.IN)
-        .order_by(Message.id.desc())
-        .limit(repeats)
-    ).all()
-    if len(latest) < repeats:
-        return False
-    prints = {_fingerprint(body) for body, _ in latest}
-    if len(prints) != 1 or not next(iter(prints)):
-        return False
-    fast = is_keyword(latest[0].body)
-    return _within(latest, config["LOOP_FAST_SECONDS"] if fast else config["LOOP_SECONDS"])
-
-
-def _within(rows, seconds: float) -> bool:
-    times = [created for _, created in rows]  # newest first
-    gap = timedelta(seconds=seconds)
-    pairs = zip(times, times[1:], strict=False)
-    return all(ROUND_TRIP <= newer - older <= gap for newer, older in pairs)
+def _digest(body: str | None) -> str | None:
+    """A digest of the text's letters, keyed with the app's secret so that it cannot be
+    looked up in a table of common texts; None for a text without letters (never "the
+    same text": a bare number or an emoji is no evidence of a loop)."""
+    fingerprint = _fingerprint(body)
+    if not fingerprint:
+        return None
+    key = hashlib.sha256(current_app.secret_key.encode()).digest()
+    return hashlib.blake2b(fingerprint.encode(), digest_size=8, key=key).hexdigest()
 
 
 def _fingerprint(body: str | None) -> str:

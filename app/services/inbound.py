@@ -33,18 +33,25 @@ def handle_sms(phone: str, body: str, message_sid: str) -> list[str]:
     A `message_sid` seen before never acts twice: the earlier replies are returned.
     """
     body = clean_body(body)
-    person = _sender(phone)
-    known = person is not None  # and already touched
-    # The common case in two statements: a known number, a MessageSid not seen before.
-    received_id = _record_new(person, body, message_sid) if known else None
-    if received_id is None:  # a new number, or this MessageSid was seen before
+    flow = get_flow(FLOW)
+    vocab = vocabulary(flow, tuple(current_app.config["LANGUAGES"]))
+    counted = flood.text_params(utcnow(), body, _is_keyword(vocab, body))
+    person = _sender(sender=phone, **counted)
+    if person is None:  # a number not seen before: made, then found like any other
+        people.add_number(phone)
+        person = _sender(sender=phone, **counted)
+    # The common case in two statements: the sender found, a MessageSid not seen before.
+    received_id = _record_new(person, body, message_sid)
+    if received_id is None:  # this MessageSid was seen before (or no one-statement insert)
         earlier = _inbound(message_sid)
         if earlier and earlier.status == "failed":
             db.session.delete(earlier)  # it was never answered: this delivery tries again
             db.session.flush()
         elif earlier:
-            return _replies_to(earlier)
-        person = person or people.find_or_create(phone)
+            # Answered before: nothing of this delivery is kept (nor counted).
+            replies = _replies_to(earlier)
+            db.session.rollback()
+            return replies
         received = Message(
             person_id=person.id, direction=Message.IN, kind="inbound", body=body,
             twilio_sid=message_sid, status="received",
@@ -56,15 +63,17 @@ def handle_sms(phone: str, body: str, message_sid: str) -> list[str]:
             db.session.rollback()
             return _replies_to(_inbound(message_sid))
         received_id = received.id
-    if not known:
-        people.touch(person)
     if person.sms_error_code is not None:
         person.sms_error_code = None  # Twilio said it takes no texts, yet it sends them
-    texts = _answer(person, body)
-    for text in texts:
-        db.session.add(
-            Message(person_id=person.id, direction=Message.OUT, kind="reply", body=text,
-                    status="replied", reply_to_id=received_id)
+    texts = _answer(person, body, flow, vocab)
+    if texts:
+        db.session.execute(
+            Message.__table__.insert(),  # Core: the ORM's bulk path costs more for a row or two
+            [
+                {"person_id": person.id, "direction": Message.OUT, "kind": "reply",
+                 "body": text, "status": "replied", "reply_to_id": received_id}
+                for text in texts
+            ],
         )  # fmt: skip
     db.session.commit()
     log.info("sms %s answered with %d message(s)", message_sid, len(texts))
@@ -76,8 +85,7 @@ def clean_body(body: str) -> str:
     return body.replace("\x00", "")
 
 
-def _answer(person: Person, body: str) -> list[str]:
-    flow = get_flow(FLOW)
+def _answer(person: Person, body: str, flow, vocab) -> list[str]:
     languages = current_app.config["LANGUAGES"]
     word = optout.classify(body, flow.opt_out["stop"], flow.opt_out["start"], languages)
     if word == "stop":
@@ -89,13 +97,12 @@ def _answer(person: Person, body: str) -> list[str]:
         if volunteer is not None:
             volunteers.resume(volunteer)
         return _say(flow, person, flow.opt_out["started"])
-    vocab = vocabulary(flow, tuple(languages))
     if person.opted_out:
         # Nothing is sent to an opted-out number, but asking for a person still counts.
         if vocab.parse(body).command == "call":
             callbacks.request_callback(person, people.language_of(person), "asked")
         return []
-    verdict = flood.check(person, utcnow(), lambda text: _is_keyword(vocab, text))
+    verdict = flood.check(person, utcnow())
     if verdict == flood.QUIET:
         return []  # kept, not answered: too many at once, or another machine answering
     if verdict == flood.SLOW_DOWN:
@@ -151,22 +158,27 @@ def _conversation(person: Person, start: str) -> Conversation:
     return conversation
 
 
-def _sender(phone: str) -> Person | None:
-    """The person with this number, touched (`people.touch`) in the same statement, which
-    also locks their row until the commit; None for a number not seen before.
+# Built once: it runs for every text, and building it costs more than running it.
+_TOUCH_AND_COUNT = (
+    sa.update(Person)
+    .where(Person.phone == sa.bindparam("sender"))
+    .values({Person.last_contact_at: flood.NOW, **flood.COUNT_TEXT})
+    .returning(Person)
+    .execution_options(populate_existing=True)
+)
+
+
+def _sender(**params) -> Person | None:
+    """The person with the number `sender`, touched and with this text counted
+    (services.flood) in the same statement, which also locks their row until the
+    commit; None for a number not seen before.
 
     The lock answers two texts from one number at once one after the other: the second
     reads the conversation as the first left it (and does not start a second one). So
     the conversation is read after this, never joined into it: a read that waited for
     the lock would still see the conversation as it was before the wait.
     """
-    return db.session.execute(
-        sa.update(Person)
-        .where(Person.phone == phone)
-        .values(last_contact_at=utcnow())
-        .returning(Person)
-        .execution_options(populate_existing=True)
-    ).scalar_one_or_none()
+    return db.session.execute(_TOUCH_AND_COUNT, params).scalar_one_or_none()
 
 
 def _record_new(person: Person, body: str, message_sid: str) -> int | None:

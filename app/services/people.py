@@ -8,6 +8,7 @@ from sqlalchemy.exc import IntegrityError
 from app import languages
 from app.extensions import db
 from app.models import Person
+from app.services.sql import insert_or_skip
 from app.timeutil import utcnow
 
 
@@ -39,6 +40,17 @@ def find_or_create(phone: str) -> Person:
         return person
     except IntegrityError:
         return db.session.scalar(sa.select(Person).where(Person.phone == phone))
+
+
+def add_number(phone: str) -> None:
+    """Make sure someone has this E.164 number: one statement where the database can
+    (`INSERT … ON CONFLICT DO NOTHING`: a race with another text from it is settled by
+    the unique index), `find_or_create` elsewhere."""
+    insert = insert_or_skip(Person.__table__, Person.__table__.c.phone)
+    if insert is None:
+        find_or_create(phone)
+        return
+    db.session.execute(insert.values(phone=phone))
 
 
 def language_of(person: Person) -> str:

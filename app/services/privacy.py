@@ -246,6 +246,7 @@ def _erase(person: Person, now: datetime) -> dict[str, int]:
     person.phone = MARKER_PREFIX + secrets.token_hex(6)
     person.name = None
     person.last_contact_at = None
+    person.last_text_at = person.last_text_digest = None
     person.deleted_at = now
     db.session.flush()
     return {"messages": messages, "calls": len(calls), "callbacks": callbacks}
