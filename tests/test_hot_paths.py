@@ -90,3 +90,18 @@ def test_a_voice_step_loads_the_call_with_its_person_and_writes_the_step_once(ct
         call.press("1")
     assert not [s for s in seen if s.startswith("SELECT people.")]
     assert len([s for s in seen if s.startswith("UPDATE calls SET step")]) == 1
+
+
+def test_a_known_callers_call_is_answered_without_a_savepoint_or_a_second_person_read(
+    ctx, voice_call
+):
+    voice_call(RESIDENT).press("1")  # a first call: the caller is known from now on
+    with statements() as seen:
+        root = voice_call(RESIDENT, sid="CA" + "7" * 32).root
+    assert root.find("Gather") is not None
+    assert not [s for s in seen if "SAVEPOINT" in s]
+    # Found and touched in one statement; the call's record made by its INSERT alone.
+    on_people = ("UPDATE people", "SELECT people", "INSERT INTO people")
+    people = [s for s in seen if s.startswith(on_people)]
+    assert len(people) == 1 and people[0].startswith("UPDATE people SET last_contact_at")
+    assert len([s for s in seen if s.startswith("INSERT INTO calls")]) == 1

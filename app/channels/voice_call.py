@@ -83,8 +83,7 @@ def answer(req: CallRequest) -> str:
     call = calls.find(req.call_sid)
     if call is not None:
         return _replay(call, 0)
-    person = people.find_or_create(req.phone)
-    people.touch(person)
+    person = people.touched(req.phone)
     flow = get_flow(FLOW)
     call = calls.start(req.call_sid, person, FLOW, flow.start)
     if call is None:  # the same call delivered twice at once: the other one answers

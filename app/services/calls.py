@@ -12,6 +12,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from app.extensions import db
 from app.models import Call, Person
+from app.services.sql import insert_or_skip
 from app.timeutil import utcnow
 
 # How far along a call is: a status only moves forward; the final ones share a rank.
@@ -30,11 +31,21 @@ def find(call_sid: str) -> Call | None:
 
 
 def start(call_sid: str, person: Person, flow: str, state: str) -> Call | None:
-    """The record of a new call at step 0; None if another delivery created it just now."""
+    """The record of a new call at step 0; None if another delivery created it just now.
+
+    One `INSERT … ON CONFLICT DO NOTHING RETURNING` where the database has it (the unique
+    CallSid decides between two deliveries), a savepoint elsewhere."""
+    values = {"call_sid": call_sid, "person_id": person.id, "flow": flow, "state": state,
+              "data": {}, "step": 0}  # fmt: skip
+    insert = insert_or_skip(Call, Call.call_sid)
+    if insert is not None:
+        call = db.session.scalar(insert.values(**values).returning(Call))
+        if call is not None:
+            set_committed_value(call, "person", person)  # known already: no load later
+        return call
     try:
         with db.session.begin_nested():
-            call = Call(call_sid=call_sid, person_id=person.id, flow=flow, state=state,
-                        data={}, step=0)  # fmt: skip
+            call = Call(**values)
             db.session.add(call)
         return call
     except IntegrityError:

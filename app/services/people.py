@@ -8,6 +8,7 @@ from sqlalchemy.exc import IntegrityError
 from app import languages
 from app.extensions import db
 from app.models import Person
+from app.models.base import UTCDateTime
 from app.services.sql import insert_or_skip
 from app.timeutil import utcnow
 
@@ -72,3 +73,24 @@ def suggested_language(person: Person) -> str | None:
 
 def touch(person: Person) -> None:
     person.last_contact_at = utcnow()
+
+
+# Built once: it runs for every call answered.
+_TOUCH_BY_NUMBER = (
+    sa.update(Person)
+    .where(Person.phone == sa.bindparam("number"))
+    .values(last_contact_at=sa.bindparam("now", type_=UTCDateTime()))
+    .returning(Person)
+    .execution_options(populate_existing=True)
+)
+
+
+def touched(phone: str) -> Person:
+    """The person with this E.164 number, made if new, and touched: for someone known one
+    statement (which also holds their row until the commit), for a new number two more."""
+    params = {"number": phone, "now": utcnow()}
+    person = db.session.execute(_TOUCH_BY_NUMBER, params).scalar_one_or_none()
+    if person is None:
+        add_number(phone)
+        person = db.session.execute(_TOUCH_BY_NUMBER, params).scalar_one()
+    return person

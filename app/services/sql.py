@@ -5,7 +5,6 @@ and no savepoint to recover from a lost one. Hot paths use it (the inbound webho
 MessageSid, a fan-out's dedup keys); other dialects get None and keep the slow path.
 """
 
-import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
 from app.extensions import db
@@ -13,9 +12,10 @@ from app.extensions import db
 _INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
 
 
-def insert_or_skip(table: sa.Table, *unique: sa.Column):
-    """An INSERT into `table` that skips a row whose `unique` columns are taken; None
-    when the session's database cannot do that in one statement."""
+def insert_or_skip(table, *unique):
+    """An INSERT into `table` (a Table, or a mapped class for an ORM INSERT that can
+    return its objects) that skips a row whose `unique` columns are taken; None when the
+    session's database cannot do that in one statement."""
     insert = _INSERTS.get(db.session.get_bind().dialect.name)
     if insert is None:
         return None
