@@ -60,3 +60,37 @@ def test_many_at_once_fill_exactly_the_places_and_queue_the_rest(app, post_signe
     phones = [f"+479100{n:04d}" for n in range(10)]
     race(app, post_signed, code, phones)
     assert counts(app, code) == (3, 7, 3)
+
+
+def test_one_person_signed_up_twice_at_once_holds_one_place(app):
+    """Two sign-ups of one person at the same moment (the service called directly: the
+    webhooks already take a person's texts one at a time): one place, not two."""
+    from app.models import Person
+    from app.services import signups
+    from app.services.people import find_or_create
+    from app.timeutil import utcnow
+
+    with app.app_context():
+        occurrence = factories.occurrence(capacity=5)
+        occurrence_id, code = occurrence.id, occurrence.code
+        person_id = find_or_create("+4791000009").id
+        db.session.commit()
+
+    def join(start: threading.Barrier) -> str:
+        with app.app_context():
+            person = db.session.get(Person, person_id)
+            occurrence = db.session.get(Occurrence, occurrence_id)
+            start.wait()
+            outcome = signups.join(person, occurrence, utcnow()).outcome
+            db.session.commit()
+            return outcome
+
+    for _ in range(5):
+        with app.app_context():
+            db.session.execute(sa.delete(SignUp))
+            db.session.execute(sa.update(Occurrence).values(booked=0))
+            db.session.commit()
+        with ThreadPoolExecutor(2) as pool:
+            outcomes = sorted(pool.map(join, [threading.Barrier(2)] * 2))
+        assert outcomes == ["already", "joined"]
+        assert counts(app, code) == (1, 0, 1)

@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from app.extensions import db
 from app.models import Occurrence, Person, SignUp
 from app.services import events
+from app.services.sql import insert_or_skip
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,9 @@ def join(person: Person, occurrence: Occurrence, now: datetime) -> Result:
     if signup and signup.status == SignUp.WAITING:
         return Result("already_waiting", signup, waiting_position(signup))
     if signup is None:
+        insert = insert_or_skip(SignUp, SignUp.occurrence_id, SignUp.person_id)
+        if insert is not None:
+            return _join_new(insert, person, occurrence, now)
         try:
             with db.session.begin_nested():
                 signup = SignUp(person_id=person.id, occurrence_id=occurrence.id,
@@ -69,6 +73,26 @@ def join(person: Person, occurrence: Occurrence, now: datetime) -> Result:
     return Result("waiting", signup, waiting_position(signup))
 
 
+def _join_new(insert, person: Person, occurrence: Occurrence, now: datetime) -> Result:
+    """A first sign-up in two statements: the place taken (which holds the occurrence's
+    row until the commit), then the sign-up made with its status, by an INSERT that
+    the unique (occurrence, person) lets through once."""
+    placed = _take_place(occurrence)
+    status = SignUp.CONFIRMED if placed else SignUp.WAITING
+    signup = db.session.scalar(
+        insert.values(person_id=person.id, occurrence_id=occurrence.id, status=status,
+                      queued_at=now).returning(SignUp)
+    )  # fmt: skip
+    if signup is None:  # the same person, twice at once: the other one won
+        if placed:
+            _give_place_back(occurrence)
+        return Result("already", find(person, occurrence))
+    events.signup_created(signup)
+    if placed:
+        return Result("joined", signup)
+    return Result("waiting", signup, waiting_position(signup))
+
+
 def cancel(person: Person, occurrence: Occurrence) -> Result:
     """Give up a place (the first on the waiting list gets it) or leave the waiting list."""
     signup = find(person, occurrence)
@@ -87,11 +111,15 @@ def cancel(person: Person, occurrence: Occurrence) -> Result:
         return Result("left_waiting", signup)
     # Giving the place back locks the occurrence row until commit, so the promotion
     # below cannot race another cancellation or sign-up for the same occurrence.
+    _give_place_back(occurrence)
+    return Result("cancelled", signup, promoted=promote_first_waiting(occurrence))
+
+
+def _give_place_back(occurrence: Occurrence) -> None:
     db.session.execute(
         sa.update(Occurrence).where(Occurrence.id == occurrence.id)
         .values(booked=Occurrence.booked - 1)
     )
-    return Result("cancelled", signup, promoted=promote_first_waiting(occurrence))
 
 
 def _take_place(occurrence: Occurrence) -> bool:
