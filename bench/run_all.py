@@ -28,8 +28,8 @@ def main() -> None:
             env.write_result(f"{scenario}_webhook", result)
             out.append(
                 env.table(
-                    f"{scenario}: ratio of floor {result['throughput_ratio']}, "
-                    f"targets {result['targets']}",
+                    f"{scenario}: ratio of floor {result['throughput_ratio']} (floor with "
+                    f"one write: {result['floor_write_ratio']}), targets {result['targets']}",
                     webhooks.HEADERS,
                     webhooks.rows(result),
                 )
