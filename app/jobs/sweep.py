@@ -7,9 +7,11 @@ Three kinds of rows need it:
   (Redis was down at commit time or restarted empty, a job was dropped, RQ's retries
   ran out). The sweep enqueues the row again; if its job does still exist, the second
   one finds the row claimed and does nothing.
-- "sending" with an expired lease: the worker died while it held the row, before or
-  after Twilio took the message. Sending again blindly could text the person twice;
-  forgetting it would lose the message. So the row becomes "unknown" and is looked up:
+- "sending" with an expired lease: the worker died while it held the row (claimed with
+  a few others, `app.jobs.send.CLAIM_ROWS`), before it tried it, while Twilio had
+  it, or after Twilio took it but before that was written down. Sending again blindly
+  could text the person twice; forgetting it would lose the message. So the row
+  becomes "unknown" and is looked up:
 - "unknown" and due for a look (its lease, here "not before", is over): the sweep asks
   Twilio for the messages it holds for that number (`gateway.find_sent`). If Twilio has
   this one, the row is "sent" with Twilio's sid; if not, Twilio never took it and the

@@ -19,10 +19,11 @@ transaction is never committed.
   not closer than a trip through the phone network: that is a burst, not a reply). One
   of our keywords counts only when each came within LOOP_FAST_SECONDS of the last,
   faster than anyone reads: people do repeat "MORE" on purpose; a text without letters
-  (a bare number) never does. Replies to the number then pause for LOOP_PAUSE_MINUTES (without a word: a
-  word would feed the loop), and staff get a callback request (reason "loop"). "The
-  same text" is told by a keyed digest of its letters, so the row never holds the text;
-  a fast loop whose texts vary is held back by the flood limit.
+  (a bare number) never does. Replies to the number then pause for LOOP_PAUSE_MINUTES
+  (without a word: a word would feed the loop), and staff get a callback request
+  (reason "loop"). "The same text" is told by a keyed digest of its letters, so the
+  row never holds the text; a fast loop whose texts vary is held back by the flood
+  limit.
 
 Logs name people by id only.
 """
