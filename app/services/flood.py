@@ -60,26 +60,26 @@ WINDOW = timedelta(minutes=1)
 _FINGERPRINT_LENGTH = 40
 
 
-# When the text arrived: one parameter for every clause (and the caller's own) that needs it.
-NOW = sa.bindparam("now", type_=UTCDateTime())
 _WINDOW_OPEN = Person.texts_window_at > sa.bindparam("window_from", type_=UTCDateTime())
 _SAME_TEXT_SOON = sa.and_(
     Person.last_text_digest == sa.bindparam("digest"),
     Person.last_text_at <= sa.bindparam("trip_before", type_=UTCDateTime()),
     Person.last_text_at >= sa.bindparam("gap_from", type_=UTCDateTime()),
 )
-# The SET clauses that count a text on its sender's row, with `text_params` for values.
+# The SET clauses that count a text on its sender's row (for `people.touching`), with
+# `text_params` for their values.
 COUNT_TEXT = {
-    Person.texts_window_at: sa.case((_WINDOW_OPEN, Person.texts_window_at), else_=NOW),
+    Person.texts_window_at: sa.case((_WINDOW_OPEN, Person.texts_window_at), else_=people.NOW),
     Person.texts_in_window: sa.case((_WINDOW_OPEN, Person.texts_in_window + 1), else_=1),
     Person.same_text_run: sa.case((_SAME_TEXT_SOON, Person.same_text_run + 1), else_=1),
     Person.last_text_digest: sa.bindparam("digest"),
-    Person.last_text_at: NOW,
+    Person.last_text_at: people.NOW,
 }
 
 
 def text_params(now: datetime, body: str, keyword: bool) -> dict:
-    """The values `COUNT_TEXT` needs for this text; `keyword`: one of our commands or a
+    """The values `COUNT_TEXT` needs for this text ("now" the time it arrived, which
+    `people.touched` also uses); `keyword`: one of our commands or a
     bare number, which people repeat on purpose ("MORE", "MORE" …)."""
     gap = current_app.config["LOOP_FAST_SECONDS" if keyword else "LOOP_SECONDS"]
     return {

@@ -36,10 +36,11 @@ def handle_sms(phone: str, body: str, message_sid: str) -> list[str]:
     flow = get_flow(FLOW)
     vocab = vocabulary(flow, tuple(current_app.config["LANGUAGES"]))
     counted = flood.text_params(utcnow(), body, _is_keyword(vocab, body))
-    person = _sender(sender=phone, **counted)
-    if person is None:  # a number not seen before: made, then found like any other
-        people.add_number(phone)
-        person = _sender(sender=phone, **counted)
+    # Found (or made), touched, counted and locked in one statement. The lock answers
+    # two texts from one number at once one after the other: the second reads the
+    # conversation as the first left it. So the conversation is read after this, never
+    # joined into it: a read that waited for the lock would still see it as it was.
+    person = people.touched(phone, _TOUCH_AND_COUNT, **counted)
     # The common case in two statements: the sender found, a MessageSid not seen before.
     received_id = _record_new(person, body, message_sid)
     if received_id is None:  # this MessageSid was seen before (or no one-statement insert)
@@ -158,27 +159,8 @@ def _conversation(person: Person, start: str) -> Conversation:
     return conversation
 
 
-# Built once: it runs for every text, and building it costs more than running it.
-_TOUCH_AND_COUNT = (
-    sa.update(Person)
-    .where(Person.phone == sa.bindparam("sender"))
-    .values({Person.last_contact_at: flood.NOW, **flood.COUNT_TEXT})
-    .returning(Person)
-    .execution_options(populate_existing=True)
-)
-
-
-def _sender(**params) -> Person | None:
-    """The person with the number `sender`, touched and with this text counted
-    (services.flood) in the same statement, which also locks their row until the
-    commit; None for a number not seen before.
-
-    The lock answers two texts from one number at once one after the other: the second
-    reads the conversation as the first left it (and does not start a second one). So
-    the conversation is read after this, never joined into it: a read that waited for
-    the lock would still see the conversation as it was before the wait.
-    """
-    return db.session.execute(_TOUCH_AND_COUNT, params).scalar_one_or_none()
+# Built once: it runs for every text.
+_TOUCH_AND_COUNT = people.touching(flood.COUNT_TEXT)
 
 
 def _record_new(person: Person, body: str, message_sid: str) -> int | None:

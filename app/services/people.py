@@ -75,22 +75,33 @@ def touch(person: Person) -> None:
     person.last_contact_at = utcnow()
 
 
-# Built once: it runs for every call answered.
-_TOUCH_BY_NUMBER = (
-    sa.update(Person)
-    .where(Person.phone == sa.bindparam("number"))
-    .values(last_contact_at=sa.bindparam("now", type_=UTCDateTime()))
-    .returning(Person)
-    .execution_options(populate_existing=True)
-)
+# When a person was last in touch: one parameter for every clause that needs the time.
+NOW = sa.bindparam("now", type_=UTCDateTime())
 
 
-def touched(phone: str) -> Person:
-    """The person with this E.164 number, made if new, and touched: for someone known one
-    statement (which also holds their row until the commit), for a new number two more."""
-    params = {"number": phone, "now": utcnow()}
-    person = db.session.execute(_TOUCH_BY_NUMBER, params).scalar_one_or_none()
+def touching(values: dict | None = None) -> sa.Update:
+    """The statement `touched` runs: the person by number, touched (with `values` set
+    too), returned. Build it once, at import: building one costs more than running it."""
+    return (
+        sa.update(Person)
+        .where(Person.phone == sa.bindparam("number"))
+        .values({Person.last_contact_at: NOW, **(values or {})})
+        .returning(Person)
+        .execution_options(populate_existing=True)
+    )
+
+
+_TOUCH = touching()
+
+
+def touched(phone: str, statement: sa.Update = _TOUCH, **params) -> Person:
+    """The person with this E.164 number, made if new, and touched by `statement` (from
+    `touching`, with `params` for its own values): for someone known one statement, for
+    a new number two more. The statement holds the person's row until the commit, so
+    two requests from one number at once are handled one after the other."""
+    params = {"number": phone, "now": utcnow(), **params}
+    person = db.session.execute(statement, params).scalar_one_or_none()
     if person is None:
         add_number(phone)
-        person = db.session.execute(_TOUCH_BY_NUMBER, params).scalar_one()
+        person = db.session.execute(statement, params).scalar_one()
     return person
